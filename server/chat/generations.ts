@@ -1,0 +1,149 @@
+/**
+ * Resumable generations for the tRPC subscription. A generation is started by a POST (so a large
+ * conversation never travels in an SSE URL), runs detached from any one connection, and buffers
+ * its chunks; subscribers follow it by id and a reconnecting one resumes after its `lastEventId`
+ * instead of starting a second upstream generation.
+ *
+ * A generation that nobody follows for `graceMs` is aborted (the client left), and a finished one
+ * is forgotten `graceMs` after it ended (late resumes still get its tail).
+ */
+import { randomUUID } from "node:crypto";
+import { LanguruError, NotFoundError, InvalidRequestError, InternalError, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
+import type { ChatService } from "./service.js";
+
+/** One chunk with its position in the generation, which is its event id. */
+export interface IndexedChunk {
+  index: number;
+  chunk: ChatCompletionChunk;
+}
+
+/** Starts, follows and cancels generations. */
+export interface GenerationStore {
+  /** Starts a generation; settles once the upstream accepted it (early errors are thrown here). */
+  start(request: ChatCompletionRequest): Promise<string>;
+  /** Yields the chunks after `lastEventId` (all of them when absent), live until the generation ends. */
+  follow(id: string, lastEventId: string | null | undefined, signal: AbortSignal): AsyncGenerator<IndexedChunk>;
+  /** Stops a generation now: the client said it is done. Unknown ids are ignored. */
+  cancel(id: string): void;
+  /** Generations still running. */
+  running(): number;
+  /** Aborts everything (shutdown). */
+  close(): void;
+}
+
+interface Generation {
+  chunks: ChatCompletionChunk[];
+  state: "running" | "done" | "failed";
+  error: LanguruError | null;
+  controller: AbortController;
+  followers: number;
+  wake: Set<() => void>;
+  timer: NodeJS.Timeout | null;
+}
+
+/** Creates an in-memory store (one replica). */
+export function createGenerationStore(options: { service: ChatService; graceMs: number }): GenerationStore {
+  const generations = new Map<string, Generation>();
+
+  const notify = (gen: Generation) => {
+    for (const wake of gen.wake) wake();
+    gen.wake.clear();
+  };
+
+  const schedule = (id: string, gen: Generation) => {
+    if (gen.timer) clearTimeout(gen.timer);
+    gen.timer = null;
+    if (gen.state === "running" && gen.followers > 0) return;
+    gen.timer = setTimeout(() => {
+      generations.delete(id);
+      gen.controller.abort();
+    }, options.graceMs);
+    gen.timer.unref();
+  };
+
+  const pump = async (id: string, gen: Generation, stream: AsyncIterable<ChatCompletionChunk>) => {
+    try {
+      for await (const chunk of stream) {
+        gen.chunks.push(chunk);
+        notify(gen);
+      }
+      gen.state = "done";
+    } catch (err) {
+      gen.state = "failed";
+      gen.error = err instanceof LanguruError ? err : new InternalError();
+    }
+    notify(gen);
+    schedule(id, gen);
+  };
+
+  return {
+    async start(request) {
+      const controller = new AbortController();
+      const stream = await options.service.stream(request, { signal: controller.signal });
+      const id = `gen-${randomUUID()}`;
+      const gen: Generation = { chunks: [], state: "running", error: null, controller, followers: 0, wake: new Set(), timer: null };
+      generations.set(id, gen);
+      schedule(id, gen);
+      void pump(id, gen, stream);
+      return id;
+    },
+
+    async *follow(id, lastEventId, signal) {
+      const gen = generations.get(id);
+      if (!gen) throw new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
+      let next = resumePosition(lastEventId);
+      gen.followers++;
+      schedule(id, gen);
+      try {
+        while (!signal.aborted) {
+          while (next < gen.chunks.length) {
+            yield { index: next, chunk: gen.chunks[next] as ChatCompletionChunk };
+            next++;
+          }
+          if (gen.state === "done") return;
+          if (gen.state === "failed") throw gen.error ?? new InternalError();
+          await changed(gen, signal);
+        }
+      } finally {
+        gen.followers--;
+        if (gen.state === "running") schedule(id, gen);
+      }
+    },
+
+    cancel(id) {
+      const gen = generations.get(id);
+      if (!gen) return;
+      generations.delete(id);
+      if (gen.timer) clearTimeout(gen.timer);
+      gen.controller.abort();
+      notify(gen);
+    },
+
+    running: () => [...generations.values()].filter((g) => g.state === "running").length,
+
+    close() {
+      for (const id of [...generations.keys()]) this.cancel(id);
+    },
+  };
+}
+
+function resumePosition(lastEventId: string | null | undefined): number {
+  if (lastEventId == null || lastEventId === "") return 0;
+  const index = Number(lastEventId);
+  if (!Number.isInteger(index) || index < 0) {
+    throw new InvalidRequestError(`'lastEventId' must be a chunk index, got '${lastEventId}'`, { param: "lastEventId" });
+  }
+  return index + 1;
+}
+
+function changed(gen: Generation, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      gen.wake.delete(done);
+      resolve();
+    };
+    gen.wake.add(done);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

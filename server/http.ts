@@ -1,0 +1,84 @@
+/**
+ * The HTTP entry: one `node:http` server with CORS, the tRPC door under `/trpc` and the REST door
+ * under `/v1` (and the unversioned paths). `createGateway` wires the services once.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import cors from "cors";
+import { NotFoundError } from "../shared/index.js";
+import { createGenerationStore } from "./chat/generations.js";
+import { createModelRegistry } from "./chat/registry.js";
+import { createChatService } from "./chat/service.js";
+import type { Config } from "./config.js";
+import { createContextFactory, type Services } from "./context.js";
+import { createRestHandler } from "./rest/handler.js";
+import { sendError } from "./rest/respond.js";
+import { appRouter } from "./routers/_app.js";
+
+/** A running gateway. */
+export interface Gateway {
+  server: Server;
+  services: Services;
+  /** The base URL once listening, e.g. `http://127.0.0.1:8680`. */
+  url(): string;
+  /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Builds the server and its services from a config; call `server.listen` (or `listen`) to start. */
+export function createGateway(config: Config): Gateway {
+  const chat = createChatService(createModelRegistry(config));
+  const services: Services = { chat, generations: createGenerationStore({ service: chat, graceMs: config.resumeGraceMs }) };
+  const rest = createRestHandler({ chat, bodyLimitBytes: config.bodyLimitBytes });
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    createContext: createContextFactory(services),
+    basePath: "/trpc/",
+    maxBodySize: config.bodyLimitBytes,
+  });
+  const corsMiddleware = cors({ origin: process.env.LANGURU_CORS_ORIGIN ?? "*", maxAge: 600 });
+
+  const server = createServer((req, res) => {
+    corsMiddleware(req, res, () => {
+      const path = req.url ?? "/";
+      if (path === "/trpc" || path.startsWith("/trpc/")) return void trpc(req, res);
+      void rest(req, res).then((handled) => {
+        if (!handled) sendError(res, new NotFoundError(`Unknown path ${path.split("?")[0]}`, { code: "unknown_url" }));
+      });
+    });
+  });
+  // Streams can be long and quiet between tokens; the SSE pings and our own timeouts bound them instead.
+  server.requestTimeout = 0;
+
+  return {
+    server,
+    services,
+    url() {
+      const address = server.address() as AddressInfo;
+      const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      return `http://${host}:${address.port}`;
+    },
+    async close(graceMs = config.shutdownGraceMs) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        services.generations.close();
+        server.closeAllConnections();
+      }, graceMs);
+      await closed;
+      clearTimeout(timer);
+      services.generations.close();
+    },
+  };
+}
+
+/** Creates and starts a gateway; resolves once it listens. */
+export async function listen(config: Config): Promise<Gateway> {
+  const gateway = createGateway(config);
+  await new Promise<void>((resolve, reject) => {
+    gateway.server.once("error", reject);
+    gateway.server.listen(config.port, config.host, () => resolve());
+  });
+  return gateway;
+}

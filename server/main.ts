@@ -1,0 +1,35 @@
+/** `npm start`: load the config, listen, log one startup line, and shut down gracefully on SIGTERM/SIGINT. */
+import { ConfigError, loadConfig } from "./config.js";
+import { listen } from "./http.js";
+import { log } from "./log.js";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      log.fatal(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const gateway = await listen(config);
+  const models = gateway.services.chat.models().map((m) => m.id);
+  log.info({ url: gateway.url(), models }, `languru listening on ${gateway.url()} serving ${models.join(", ")}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down: no new connections, waiting for in-flight requests");
+    void gateway.close().then(() => {
+      log.info("stopped");
+      process.exit(0);
+    });
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+void main();

@@ -1,0 +1,19 @@
+/** What every provider implements: one whole completion, or a stream of chunks. */
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatMessage } from "../../shared/index.js";
+
+/** A validated request after normalization: `messages` always present, `model` the upstream's name. */
+// An intersection, not Omit: Omit over a loose (index-signature) object type drops the known keys.
+export type UpstreamRequest = ChatCompletionRequest & { messages: ChatMessage[]; prompt?: undefined };
+
+/** A kind of upstream. Implementations throw LanguruError (never raw SDK errors). */
+export interface Provider {
+  /** The provider's configured name; `owned_by` in the model list. */
+  readonly name: string;
+  /** One whole completion. */
+  complete(request: UpstreamRequest, signal: AbortSignal): Promise<ChatCompletion>;
+  /**
+   * Opens a stream. The promise settles once the upstream accepted the request, so that errors
+   * before the first chunk (bad request, unknown model, rate limit) become a plain HTTP error.
+   */
+  stream(request: UpstreamRequest, signal: AbortSignal): Promise<AsyncIterable<ChatCompletionChunk>>;
+}

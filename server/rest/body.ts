@@ -1,0 +1,32 @@
+/** Reads a JSON request body with a size limit: 413 over the limit, 415 for a non-JSON type, 400 for bad JSON. */
+import type { IncomingMessage } from "node:http";
+import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../../shared/index.js";
+
+/** Reads and parses the body. A missing content type is read as JSON (curl's `-d` users forget it). */
+export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "" && type !== "application/json" && !type.endsWith("+json")) {
+    throw new UnsupportedMediaTypeError(`Unsupported content type '${type}': send 'application/json'.`, { code: "unsupported_media_type" });
+  }
+  const declared = Number(req.headers["content-length"]);
+  if (declared > limitBytes) throw tooLarge(limitBytes);
+
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of req as AsyncIterable<Buffer>) {
+    size += part.length;
+    if (size > limitBytes) throw tooLarge(limitBytes);
+    parts.push(part);
+  }
+  const text = Buffer.concat(parts).toString("utf8");
+  if (text.trim() === "") throw new InvalidRequestError("The request body is empty: send a JSON object.", { code: "invalid_json" });
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidRequestError(`The request body is not valid JSON: ${(err as Error).message}`, { code: "invalid_json" });
+  }
+}
+
+function tooLarge(limitBytes: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`The request body is larger than the limit of ${limitBytes} bytes.`, { code: "payload_too_large" });
+}

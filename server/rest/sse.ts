@@ -1,0 +1,36 @@
+/**
+ * The REST door's Server-Sent Events writer, in OpenAI's framing: `data: <json>\n\n` per chunk,
+ * `data: {"error": ...}` for a failure after the stream started, and always `data: [DONE]\n\n` last.
+ */
+import { once } from "node:events";
+import type { ServerResponse } from "node:http";
+import type { ChatCompletionChunk } from "../../shared/index.js";
+import { asLanguruError } from "./respond.js";
+
+/** Writes a chunk stream to the response, honouring backpressure; never throws. */
+export async function writeChunkStream(res: ServerResponse, chunks: AsyncIterable<ChatCompletionChunk>, headers: Record<string, string> = {}): Promise<void> {
+  res.writeHead(200, {
+    ...headers,
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+    // Tells nginx-style proxies not to buffer the stream.
+    "x-accel-buffering": "no",
+  });
+  res.flushHeaders();
+  try {
+    for await (const chunk of chunks) {
+      if (res.destroyed) return;
+      await writeFrame(res, JSON.stringify(chunk));
+    }
+  } catch (err) {
+    if (res.destroyed) return;
+    await writeFrame(res, JSON.stringify(asLanguruError(err).toBody()));
+  }
+  if (!res.destroyed) res.end("data: [DONE]\n\n");
+}
+
+// JSON.stringify never emits a raw newline, so one `data:` line holds the whole payload.
+async function writeFrame(res: ServerResponse, data: string): Promise<void> {
+  if (!res.write(`data: ${data}\n\n`)) await Promise.race([once(res, "drain"), once(res, "close")]);
+}

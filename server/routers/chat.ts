@@ -1,0 +1,53 @@
+/** `chat.*`: completions as a mutation, and streaming as start + resumable subscription. */
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { ChatCompletionRequest } from "../../shared/index.js";
+import { publicProcedure, router } from "../trpc.js";
+import { toTRPCError } from "../trpc-errors.js";
+
+const GenerationRef = z.object({ id: z.string().min(1) });
+
+/** The chat router. */
+export const chatRouter = router({
+  /** One whole `ChatCompletion`. */
+  completions: publicProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx, signal }) => {
+    try {
+      return await ctx.chat.complete({ ...input, stream: false }, { signal: signal ?? new AbortController().signal });
+    } catch (err) {
+      throw toTRPCError(err);
+    }
+  }),
+
+  /**
+   * Starts a streamed generation and returns its id. A POST, so the conversation may be large;
+   * errors before the first chunk (unknown model, upstream 4xx) are thrown here.
+   */
+  start: publicProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx }) => {
+    try {
+      return { id: await ctx.generations.start({ ...input, stream: true }) };
+    } catch (err) {
+      throw toTRPCError(err);
+    }
+  }),
+
+  /**
+   * Follows a generation: yields its `ChatCompletionChunk`s, each tracked by its index, so that a
+   * reconnecting client resumes after `lastEventId` instead of starting over.
+   */
+  stream: publicProcedure
+    .input(GenerationRef.extend({ lastEventId: z.string().nullish() }))
+    .subscription(async function* ({ input, ctx, signal }) {
+      try {
+        const chunks = ctx.generations.follow(input.id, input.lastEventId, signal ?? new AbortController().signal);
+        for await (const { index, chunk } of chunks) yield tracked(String(index), chunk);
+      } catch (err) {
+        throw toTRPCError(err);
+      }
+    }),
+
+  /** Stops a generation at once (the client is done with it) and with it the upstream request. */
+  cancel: publicProcedure.input(GenerationRef).mutation(({ input, ctx }) => {
+    ctx.generations.cancel(input.id);
+    return { id: input.id, cancelled: true };
+  }),
+});

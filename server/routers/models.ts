@@ -1,0 +1,8 @@
+/** `models.*`: what the gateway can route. */
+import { publicProcedure, router } from "../trpc.js";
+
+/** The models router. */
+export const modelsRouter = router({
+  /** Every routable model, as `GET /v1/models` lists it. */
+  list: publicProcedure.query(({ ctx }) => ({ object: "list" as const, data: ctx.chat.models() })),
+});

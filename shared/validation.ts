@@ -1,0 +1,34 @@
+/** Turns a zod failure into the InvalidRequestError both doors send, naming the field as `param`. */
+import type { z } from "zod";
+import { InvalidRequestError } from "./errors.js";
+
+/** `messages[0].content` from `["messages", 0, "content"]`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string | null {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out === "" ? String(part) : `.${String(part)}`;
+  }
+  return out === "" ? null : out;
+}
+
+/** The first issue of a zod error as a 400 with `param`. */
+export function fromZodError(error: z.ZodError): InvalidRequestError {
+  const issue = error.issues[0];
+  if (!issue) return new InvalidRequestError("invalid request body");
+  const deepest = deepestIssue(issue);
+  const param = formatPath(deepest.path);
+  const message = param ? `Invalid value for '${param}': ${deepest.message}` : `Invalid request: ${deepest.message}`;
+  return new InvalidRequestError(message, { param, code: param ? "invalid_value" : "invalid_request" });
+}
+
+// A union failure (e.g. a message with a bad content part) reports its branches' issues nested; the
+// innermost path names the actual field, which is what a user needs to fix.
+function deepestIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code === "invalid_union" && issue.errors.length > 0) {
+    const branches = issue.errors.map((branch) => branch[0]).filter((i): i is z.core.$ZodIssue => i !== undefined);
+    const best = branches.sort((a, b) => b.path.length - a.path.length)[0];
+    if (best) return deepestIssue({ ...best, path: [...issue.path, ...best.path] });
+  }
+  return issue;
+}
