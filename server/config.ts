@@ -50,7 +50,7 @@ const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8680),
   HOST: z.string().min(1).default("127.0.0.1"),
   LANGURU_BODY_LIMIT: z.coerce.number().int().positive().default(4 * 1024 * 1024),
-  LANGURU_RESUME_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
+  LANGURU_RESUME_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   LANGURU_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   LANGURU_ECHO_DELAY_MS: z.coerce.number().int().min(0).max(10_000).optional(),
   LANGURU_CONFIG: z.string().min(1).optional(),

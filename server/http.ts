@@ -61,12 +61,15 @@ export function createGateway(config: Config): Gateway {
     },
     async close(graceMs = config.shutdownGraceMs) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // A keep-alive connection turns idle when its in-flight response ends; close each as it does.
       server.closeIdleConnections();
+      const sweeper = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => {
         services.generations.close();
         server.closeAllConnections();
       }, graceMs);
       await closed;
+      clearInterval(sweeper);
       clearTimeout(timer);
       services.generations.close();
     },

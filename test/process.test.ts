@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { afterEach, describe, expect, it } from "vitest";
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+});
+
+/** Starts `server/main.ts` as `npm start` does and waits for its startup line. */
+async function startProcess(env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+    env: { ...process.env, PORT: "0", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  const lines: Array<Record<string, unknown>> = [];
+  const stderr: string[] = [];
+  child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString()));
+  const reader = createInterface({ input: child.stdout! });
+  const started = new Promise<Record<string, unknown>>((resolve, reject) => {
+    reader.on("line", (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      lines.push(entry);
+      if (typeof entry.url === "string") resolve(entry);
+    });
+    child.once("exit", (code) => reject(new Error(`exited with ${code}: ${stderr.join("")}`)));
+  });
+  const startup = await started;
+  return { child, url: startup.url as string, startup, lines, stderr };
+}
+
+describe("server process", () => {
+  it("logs one startup line listing its models, and serves", async () => {
+    const { url, startup } = await startProcess();
+    expect(startup.models).toEqual(["echo"]);
+    expect(String(startup.msg)).toContain("echo");
+    const res = await fetch(`${url}/v1/models`);
+    expect(res.status).toBe(200);
+  });
+
+  it("refuses to start on a bad config, naming the field", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+      env: { ...process.env, PORT: "not-a-port", LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(child, "exit")) as [number];
+    expect(code).toBe(1);
+    expect(out).toContain("PORT");
+  });
+
+  it("finishes in-flight streams on SIGTERM, then exits 0", async () => {
+    const { child, url } = await startProcess();
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "echo", messages: [{ role: "user", content: "a b c d e f" }], stream: true, echo_delay_ms: 100 }),
+    });
+    expect(res.status).toBe(200);
+    const exited = once(child, "exit");
+    child.kill("SIGTERM");
+    const body = await res.text();
+    expect(body.endsWith("data: [DONE]\n\n")).toBe(true);
+    expect(body).toContain('"finish_reason":"stop"');
+    const [code] = (await exited) as [number];
+    expect(code).toBe(0);
+  });
+
+  it("keeps an idle subscription alive with pings", async () => {
+    const { url } = await startProcess({ LANGURU_SSE_PING_MS: "100" });
+    const start = await fetch(`${url}/trpc/chat.start`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ json: { model: "echo", messages: [{ role: "user", content: "slow words" }], echo_delay_ms: 1000 } }),
+    });
+    expect(start.status).toBe(200);
+    const id = ((await start.json()) as { result: { data: { json: { id: string } } } }).result.data.json.id;
+    const controller = new AbortController();
+    const res = await fetch(`${url}/trpc/chat.stream?input=${encodeURIComponent(JSON.stringify({ json: { id } }))}`, { signal: controller.signal });
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const reader = res.body!.getReader();
+    let text = "";
+    const deadline = Date.now() + 900;
+    while (Date.now() < deadline && (text.match(/event: ping/g) ?? []).length < 3) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    // Three pings inside the first word's one-second delay: the connection is kept alive while idle.
+    expect((text.match(/event: ping/g) ?? []).length).toBeGreaterThanOrEqual(3);
+  });
+});
