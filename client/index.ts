@@ -72,20 +72,20 @@ export function createLanguruClient(options: LanguruClientOptions | string): Lan
     ],
   });
   const settings = { reconnectTimeoutMs: opts.reconnectTimeoutMs ?? 30_000 };
-  const call = async <T>(run: () => Promise<T>): Promise<T> => {
+  const call = async <T>(run: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
     try {
       return await run();
     } catch (err) {
-      throw toLanguruError(err);
+      throw signal?.aborted ? signal.reason : toLanguruError(err);
     }
   };
 
   return {
     chat: {
-      completions: (request, o = {}) => call(() => trpc.chat.completions.mutate(request, { signal: o.signal }) as Promise<ChatCompletion>),
+      completions: (request, o = {}) => call(() => trpc.chat.completions.mutate(request, { signal: o.signal }) as Promise<ChatCompletion>, o.signal),
       stream: (request, o = {}) => streamChat(trpc, request, o, settings),
     },
-    models: { list: (o = {}) => call(() => trpc.models.list.query(undefined, { signal: o.signal })) },
+    models: { list: (o = {}) => call(() => trpc.models.list.query(undefined, { signal: o.signal }), o.signal) },
     trpc,
   };
 }
