@@ -1,6 +1,6 @@
 /** Turns what the tRPC client throws into the shared LanguruError classes. */
 import { TRPCClientError } from "@trpc/client";
-import { LanguruError, errorFromBody, isRecord } from "../shared/index.js";
+import { LanguruError, errorFromBody, isRecord } from "../shared/errors.js";
 
 /** The gateway could not be reached, or the connection kept failing. */
 export class ConnectionError extends LanguruError {

@@ -12,7 +12,12 @@ import { toLanguruError } from "./errors.js";
 import { streamChat, type StreamOptions } from "./stream.js";
 
 export { ConnectionError } from "./errors.js";
-export * from "../shared/index.js";
+// Errors and types only: re-exporting the zod schemas would put all of zod in every browser bundle.
+// Apps that want the schemas import `languru/shared`.
+export * from "../shared/errors.js";
+export type * from "../shared/schemas/messages.js";
+export type * from "../shared/schemas/request.js";
+export type * from "../shared/schemas/response.js";
 
 /** A constructor shaped like the standard EventSource. */
 export type EventSourceConstructor = typeof globalThis.EventSource;

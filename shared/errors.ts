@@ -74,6 +74,10 @@ export class RateLimitError extends LanguruError {
 export class UpstreamError extends LanguruError {
   constructor(message: string, d: ErrorDetails = {}) { super(502, message, { code: "upstream_error", ...d }); }
 }
+/** 503: every deployment of the model is cooling down; `retry-after` says when to come back. */
+export class ServiceUnavailableError extends LanguruError {
+  constructor(message: string, d: ErrorDetails = {}) { super(503, message, { code: "service_unavailable", ...d }); }
+}
 /** 504: the upstream did not answer in time. */
 export class TimeoutError extends LanguruError {
   constructor(message: string, d: ErrorDetails = {}) { super(504, message, { code: "upstream_timeout", ...d }); }
@@ -100,6 +104,7 @@ const byStatus: Record<number, new (message: string, d?: ErrorDetails) => Langur
   415: UnsupportedMediaTypeError,
   429: RateLimitError,
   502: UpstreamError,
+  503: ServiceUnavailableError,
   504: TimeoutError,
   500: InternalError,
 };

@@ -1,0 +1,143 @@
+/**
+ * The client SDK in a real browser: esbuild bundles test/browser/entry.ts (which imports
+ * client/index.ts) for the browser, a page served from another origin runs it in headless Chromium,
+ * and it talks to a real gateway with the browser's own fetch and EventSource (so CORS is exercised).
+ */
+import { existsSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { chromium, type Browser, type Page, type Request } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Messages } from "./browser/entry.js";
+import { startGateway, type TestGateway } from "./helpers/gateway.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(`[browser.test] SKIPPED: ${CHROMIUM} not found. Install Debian's chromium (apt-get install -y chromium); .ci/run does.`);
+}
+
+const words = (count: number, prefix: string) => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+
+/** About 200 KB of history (alternating turns) and a last user message of 50 words. */
+function bigConversation(): { messages: Messages; lastWords: string[] } {
+  const messages: Messages = [{ role: "system", content: "You are a test." }];
+  const filler = words(100, "history").join(" "); // ~1 KB per turn
+  for (let i = 0; i < 200; i++) messages.push({ role: i % 2 === 0 ? "user" : "assistant", content: `${i} ${filler}` });
+  const lastWords = words(50, "w");
+  // Irregular whitespace: the echo model splits on any run of it and rejoins with single spaces.
+  messages.push({ role: "user", content: `  ${lastWords.join(" \n\t ")}  ` });
+  return { messages, lastWords };
+}
+
+function countWords(messages: Messages): number {
+  const text = (content: unknown) => (typeof content === "string" ? content : "");
+  return messages.reduce((sum, m) => sum + text(m.content).split(/\s+/).filter((w) => w !== "").length, 0);
+}
+
+/** Serves the page and the bundled entry on its own port: another origin than the gateway's. */
+async function servePage(): Promise<{ server: Server; url: string }> {
+  const bundle = await build({
+    entryPoints: [fileURLToPath(new URL("./browser/entry.ts", import.meta.url))],
+    bundle: true,
+    platform: "browser",
+    format: "esm",
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+  });
+  const js = bundle.outputFiles[0]?.text ?? "";
+  const html = `<!doctype html><meta charset="utf-8"><title>languru browser test</title><script type="module" src="/entry.js"></script>`;
+  const server = createServer((req, res) => {
+    if (req.url === "/entry.js") res.writeHead(200, { "content-type": "text/javascript" }).end(js);
+    else if (req.url === "/") res.writeHead(200, { "content-type": "text/html" }).end(html);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+}
+
+describe.skipIf(!hasChromium)("client SDK in headless Chromium", () => {
+  let gateway: TestGateway;
+  let pageServer: Server;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const requests: Request[] = [];
+
+  beforeAll(async () => {
+    const [gw, served, br] = await Promise.all([
+      startGateway(),
+      servePage(),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      }),
+    ]);
+    [gateway, pageServer, browser] = [gw, served.server, br];
+    page = await browser.newPage();
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    page.on("request", (req) => requests.push(req));
+    await page.goto(served.url);
+    await page.waitForFunction(() => "languru" in window);
+    expect(new URL(served.url).origin).not.toBe(new URL(gateway.baseURL).origin);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => (pageServer ? pageServer.close(() => resolve()) : resolve()));
+    await gateway?.close(100);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("streams a 200 KB conversation: POSTs it, then follows over a short SSE URL", async () => {
+    const { messages, lastWords } = bigConversation();
+    const size = JSON.stringify(messages).length;
+    expect(size).toBeGreaterThan(200_000);
+    const first = requests.length;
+
+    const result = await page.evaluate(([url, msgs]) => window.languru.stream(url, msgs), [gateway.baseURL, messages] as const);
+
+    expect(result.content).toBe(lastWords.join(" "));
+    expect(result.contentChunks).toBe(lastWords.length);
+    expect(result.finishReason).toBe("stop");
+    const prompt = countWords(messages);
+    expect(result.usage).toEqual({ prompt_tokens: prompt, completion_tokens: 50, total_tokens: prompt + 50 });
+
+    // The conversation went in a POST body; the EventSource GET stayed far below Node's 16 KiB head limit.
+    const sent = requests.slice(first).filter((r) => r.url().startsWith(gateway.baseURL));
+    const start = sent.find((r) => r.url().includes("/trpc/chat.start"));
+    const follows = sent.filter((r) => r.url().includes("/trpc/chat.stream"));
+    const follow = follows[0];
+    expect(follows).toHaveLength(1); // one connection: no reconnect, no second generation
+    expect(start?.method()).toBe("POST");
+    expect(start?.postData()?.length ?? 0).toBeGreaterThan(200_000);
+    expect(follow?.method()).toBe("GET");
+    expect(follow?.resourceType()).toBe("eventsource");
+    expect(follow?.url().length ?? Infinity).toBeLessThan(1_000);
+  });
+
+  it("returns a whole completion and the model list", async () => {
+    const result = await page.evaluate((url) => window.languru.complete(url, "one  two\nthree"), gateway.baseURL);
+    expect(result.content).toBe("one two three");
+    expect(result.usage).toEqual({ prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 });
+    expect(result.models).toContain("echo");
+  });
+
+  it("aborting with an AbortController ends the loop with an AbortError and stops the generation", async () => {
+    const text = words(100, "slow").join(" ");
+    const first = requests.length;
+
+    const result = await page.evaluate(([url, t]) => window.languru.abort(url, t, 3), [gateway.baseURL, text] as const);
+
+    expect(result.errorName).toBe("AbortError");
+    expect(result.chunksBeforeAbort).toBe(3);
+    expect(result.chunksAfterAbort).toBe(0);
+    expect(result.elapsedMs).toBeLessThan(2_000); // the whole reply would take 100 × 50 ms
+    // The client told the gateway at once, and the upstream generation stopped.
+    await expect.poll(() => requests.slice(first).some((r) => r.url().includes("/trpc/chat.cancel") && r.method() === "POST")).toBe(true);
+    await expect.poll(() => gateway.services.generations.running(), { timeout: 2_000 }).toBe(0);
+  });
+});
