@@ -1,6 +1,7 @@
 /**
  * Startup configuration: environment variables plus an optional JSON file (`LANGURU_CONFIG`),
- * validated with zod so that a bad config stops startup with a message naming the field.
+ * validated with zod so that a bad config stops startup (or a reload is refused) with a message
+ * naming the field.
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
@@ -19,17 +20,110 @@ export const ProviderConfig = z.strictObject({
   /** Name of the environment variable that holds the key; the key itself never sits in the file. */
   apiKeyEnv: z.string().min(1).optional(),
   headers: z.record(z.string(), z.string()).default({}),
-  timeoutMs: z.int().positive().default(120_000),
-  models: z.array(ModelEntry).min(1),
+  /** Backstop for one upstream call, whatever the model's own timeouts say. */
+  timeoutMs: z.int().positive().default(600_000),
+  /** Shorthand: each entry is a public model with this provider as its only deployment. */
+  models: z.array(ModelEntry).default([]),
+  /** Read the provider's `GET /models` at startup and every `intervalMs`, exposing `name/model`. */
+  discovery: z.union([z.boolean(), z.strictObject({ intervalMs: z.int().min(1_000).default(60_000) })]).default(false),
 });
 
-const FileConfig = z.strictObject({
-  providers: z.array(ProviderConfig).default([]),
-  echo: z.strictObject({ delayMs: z.int().min(0).max(10_000).default(0) }).default({ delayMs: 0 }),
+const Timeouts = z.strictObject({
+  /** Until the upstream answered with headers. */
+  connectMs: z.int().positive(),
+  /** Until the first chunk of a stream (or the whole body of a non-streamed call). */
+  firstTokenMs: z.int().positive(),
+  /** Longest silence between two chunks. */
+  idleMs: z.int().positive(),
+  /** The whole upstream call. */
+  totalMs: z.int().positive(),
 });
+
+const Retry = z.strictObject({
+  /** Tries per model, the first included. */
+  attempts: z.int().min(1).max(10),
+  baseDelayMs: z.int().min(0),
+  maxDelayMs: z.int().min(0),
+  /** An upstream's `retry-after` is honoured up to this; longer waits are not worth holding a request. */
+  maxRetryAfterMs: z.int().min(0),
+  /** All tries of one request, fallbacks included, end by this. */
+  budgetMs: z.int().positive(),
+});
+
+const Cooldown = z.strictObject({
+  /** Consecutive failures that take a deployment out of rotation. */
+  failures: z.int().min(1),
+  cooldownMs: z.int().min(0),
+});
+
+const Deployment = z.strictObject({
+  provider: z.string().min(1),
+  model: z.string().min(1),
+  weight: z.number().positive().default(1),
+});
+
+/** A public model name and the deployments behind it. */
+export const ModelConfig = z.strictObject({
+  name: z.string().min(1),
+  aliases: z.array(z.string().min(1)).default([]),
+  deployments: z.array(Deployment).min(1),
+  strategy: z.enum(["weighted", "least-busy"]).default("weighted"),
+  fallbacks: z.array(z.string().min(1)).default([]),
+  contextWindowFallbacks: z.array(z.string().min(1)).default([]),
+  timeouts: Timeouts.partial().optional(),
+  retry: Retry.partial().optional(),
+});
+
+const defaults = {
+  timeouts: { connectMs: 10_000, firstTokenMs: 60_000, idleMs: 60_000, totalMs: 600_000 },
+  retry: { attempts: 3, baseDelayMs: 250, maxDelayMs: 4_000, maxRetryAfterMs: 10_000, budgetMs: 60_000 },
+  cooldown: { failures: 3, cooldownMs: 30_000 },
+};
+
+const FileConfig = z
+  .strictObject({
+    providers: z.array(ProviderConfig).default([]),
+    models: z.array(ModelConfig).default([]),
+    defaults: z
+      .strictObject({ timeouts: Timeouts.partial().default({}), retry: Retry.partial().default({}), cooldown: Cooldown.partial().default({}) })
+      .default({ timeouts: {}, retry: {}, cooldown: {} }),
+    echo: z.strictObject({ delayMs: z.int().min(0).max(10_000).default(0) }).default({ delayMs: 0 }),
+  })
+  .superRefine((file, ctx) => {
+    const providers = new Set(file.providers.map((p) => p.name));
+    const names = new Set<string>(["echo"]);
+    file.providers.forEach((p, i) => {
+      for (const m of p.models) names.add(typeof m === "string" ? m : m.name);
+      if (file.providers.findIndex((q) => q.name === p.name) !== i) ctx.addIssue({ code: "custom", path: ["providers", i, "name"], message: `duplicate provider '${p.name}'` });
+    });
+    file.models.forEach((m, i) => {
+      for (const name of [m.name, ...m.aliases]) {
+        if (names.has(name)) ctx.addIssue({ code: "custom", path: ["models", i, "name"], message: `model name '${name}' is defined twice` });
+        names.add(name);
+      }
+      m.deployments.forEach((d, j) => {
+        if (!providers.has(d.provider)) ctx.addIssue({ code: "custom", path: ["models", i, "deployments", j, "provider"], message: `unknown provider '${d.provider}'` });
+      });
+    });
+    file.models.forEach((m, i) => {
+      for (const key of ["fallbacks", "contextWindowFallbacks"] as const) {
+        m[key].forEach((f, j) => {
+          if (!names.has(f)) ctx.addIssue({ code: "custom", path: ["models", i, key, j], message: `unknown model '${f}'` });
+        });
+      }
+    });
+  });
 
 /** A provider after its key was read from the environment. */
 export type ProviderSettings = z.output<typeof ProviderConfig> & { apiKey: string };
+/** A configured public model. */
+export type ModelSettings = z.output<typeof ModelConfig>;
+/** Timeouts of one model. */
+export type TimeoutSettings = z.output<typeof Timeouts>;
+/** Retry policy of one model. */
+export type RetrySettings = z.output<typeof Retry>;
+/** Cooldown policy of every deployment. */
+export type CooldownSettings = z.output<typeof Cooldown>;
 
 /** Everything the server needs to start. */
 export interface Config {
@@ -41,6 +135,10 @@ export interface Config {
   shutdownGraceMs: number;
   echoDelayMs: number;
   providers: ProviderSettings[];
+  models: ModelSettings[];
+  routing: { timeouts: TimeoutSettings; retry: RetrySettings; cooldown: CooldownSettings };
+  /** The config file, if any, so that SIGHUP can read it again. */
+  configPath?: string;
 }
 
 /** Raised for any invalid setting; the message names the field. */
@@ -66,7 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const providers: ProviderSettings[] = file.providers.map((p, i) => {
     const apiKey = p.apiKeyEnv ? env[p.apiKeyEnv] : undefined;
     if (p.apiKeyEnv && !apiKey) {
-      throw new ConfigError(`${e.LANGURU_CONFIG}: providers[${i}].apiKeyEnv: environment variable ${p.apiKeyEnv} is not set`);
+      throw new ConfigError(`invalid configuration: ${e.LANGURU_CONFIG}: providers[${i}].apiKeyEnv: environment variable ${p.apiKeyEnv} is not set`);
     }
     return { ...p, apiKey: apiKey ?? "none" };
   });
@@ -77,7 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       baseURL: e.OPENAI_BASE_URL,
       apiKey: e.OPENAI_API_KEY,
       headers: {},
-      timeoutMs: 120_000,
+      timeoutMs: 600_000,
+      discovery: false,
       models: e.OPENAI_MODELS.split(",").map((m) => m.trim()).filter(Boolean),
     });
   }
@@ -89,6 +188,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.LANGURU_SHUTDOWN_GRACE_MS,
     echoDelayMs: e.LANGURU_ECHO_DELAY_MS ?? file.echo.delayMs,
     providers,
+    models: file.models,
+    routing: {
+      timeouts: { ...defaults.timeouts, ...file.defaults.timeouts },
+      retry: { ...defaults.retry, ...file.defaults.retry },
+      cooldown: { ...defaults.cooldown, ...file.defaults.cooldown },
+    },
+    configPath: e.LANGURU_CONFIG,
   };
 }
 

@@ -8,7 +8,6 @@ import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import cors from "cors";
 import { NotFoundError } from "../shared/index.js";
 import { createGenerationStore } from "./chat/generations.js";
-import { createModelRegistry } from "./chat/registry.js";
 import { createChatService } from "./chat/service.js";
 import type { Config } from "./config.js";
 import { createContextFactory, type Services } from "./context.js";
@@ -28,7 +27,7 @@ export interface Gateway {
 
 /** Builds the server and its services from a config; call `server.listen` (or `listen`) to start. */
 export function createGateway(config: Config): Gateway {
-  const chat = createChatService(createModelRegistry(config));
+  const chat = createChatService(config);
   const services: Services = { chat, generations: createGenerationStore({ service: chat, graceMs: config.resumeGraceMs }) };
   const rest = createRestHandler({ chat, bodyLimitBytes: config.bodyLimitBytes });
   const trpc = createHTTPHandler({
@@ -72,13 +71,15 @@ export function createGateway(config: Config): Gateway {
       clearInterval(sweeper);
       clearTimeout(timer);
       services.generations.close();
+      await chat.close();
     },
   };
 }
 
-/** Creates and starts a gateway; resolves once it listens. */
+/** Creates and starts a gateway; resolves once it listens (after the first model discovery). */
 export async function listen(config: Config): Promise<Gateway> {
   const gateway = createGateway(config);
+  await gateway.services.chat.ready();
   await new Promise<void>((resolve, reject) => {
     gateway.server.once("error", reject);
     gateway.server.listen(config.port, config.host, () => resolve());

@@ -23,12 +23,19 @@ export function fromZodError(error: z.ZodError): InvalidRequestError {
 }
 
 // A union failure (e.g. a message with a bad content part) reports its branches' issues nested; the
-// innermost path names the actual field, which is what a user needs to fix.
+// innermost path names the actual field, which is what a user needs to fix. Among equally deep
+// branches, one whose type did not even match (`expected string, received array` for a 5-item
+// `stop`) explains least, so a branch that matched the type but broke a rule wins.
 function deepestIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
   if (issue.code === "invalid_union" && issue.errors.length > 0) {
     const branches = issue.errors.map((branch) => branch[0]).filter((i): i is z.core.$ZodIssue => i !== undefined);
-    const best = branches.sort((a, b) => b.path.length - a.path.length)[0];
+    const best = branches.sort((a, b) => relevance(b) - relevance(a))[0];
     if (best) return deepestIssue({ ...best, path: [...issue.path, ...best.path] });
   }
   return issue;
+}
+
+function relevance(issue: z.core.$ZodIssue): number {
+  const typeMismatch = issue.code === "invalid_type" && issue.path.length === 0;
+  return issue.path.length * 2 + (typeMismatch ? 0 : 1);
 }

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { LanguruError, NotFoundError, InvalidRequestError, InternalError, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
+import type { RouteInfo } from "../routing/router.js";
 import type { ChatService } from "./service.js";
 
 /** One chunk with its position in the generation, which is its event id. */
@@ -19,8 +20,8 @@ export interface IndexedChunk {
 
 /** Starts, follows and cancels generations. */
 export interface GenerationStore {
-  /** Starts a generation; settles once the upstream accepted it (early errors are thrown here). */
-  start(request: ChatCompletionRequest): Promise<string>;
+  /** Starts a generation; settles once its first chunk arrived (earlier errors are thrown here). */
+  start(request: ChatCompletionRequest): Promise<{ id: string; route: RouteInfo }>;
   /** Yields the chunks after `lastEventId` (all of them when absent), live until the generation ends. */
   follow(id: string, lastEventId: string | null | undefined, signal: AbortSignal): AsyncGenerator<IndexedChunk>;
   /** Stops a generation now: the client said it is done. Unknown ids are ignored. */
@@ -79,13 +80,13 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
   return {
     async start(request) {
       const controller = new AbortController();
-      const stream = await options.service.stream(request, { signal: controller.signal });
+      const { value: stream, route } = await options.service.stream(request, { signal: controller.signal });
       const id = `gen-${randomUUID()}`;
       const gen: Generation = { chunks: [], state: "running", error: null, controller, followers: 0, wake: new Set(), timer: null };
       generations.set(id, gen);
       schedule(id, gen);
       void pump(id, gen, stream);
-      return id;
+      return { id, route };
     },
 
     async *follow(id, lastEventId, signal) {

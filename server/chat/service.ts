@@ -1,10 +1,14 @@
 /**
  * The one chat service behind both doors (tRPC and REST). The doors only translate; every
- * decision (normalizing, routing, and later retries, limits and usage) lives here once.
+ * decision (normalizing, routing, retries, fallbacks, timeouts) lives here once. A reload swaps
+ * the registry for new requests while in-flight ones finish on the old one.
  */
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Model } from "../../shared/index.js";
-import type { UpstreamRequest } from "../providers/types.js";
-import type { ModelRegistry } from "./registry.js";
+import type { Config } from "../config.js";
+import type { DeploymentSnapshot } from "../routing/deployment.js";
+import { createModelRegistry, type ModelRegistry } from "../routing/registry.js";
+import { route, type Routed } from "../routing/router.js";
+import { completeWithin, streamWithin } from "../routing/timeouts.js";
 
 /** Options of one call; the signal comes from the door and reaches the upstream request. */
 export interface CallOptions {
@@ -13,35 +17,45 @@ export interface CallOptions {
 
 /** Chat completions for any routable model. */
 export interface ChatService {
-  /** One whole completion. */
-  complete(request: ChatCompletionRequest, options: CallOptions): Promise<ChatCompletion>;
-  /** Opens a stream; settles once the upstream accepted it, so early errors are plain errors. */
-  stream(request: ChatCompletionRequest, options: CallOptions): Promise<AsyncIterable<ChatCompletionChunk>>;
+  /** One whole completion, and the route that produced it. */
+  complete(request: ChatCompletionRequest, options: CallOptions): Promise<Routed<ChatCompletion>>;
+  /** Opens a stream; settles once its first chunk arrived, so every earlier failure was retryable and is a plain error. */
+  stream(request: ChatCompletionRequest, options: CallOptions): Promise<Routed<AsyncIterable<ChatCompletionChunk>>>;
   /** Every routable model. */
   models(): Model[];
+  /** Health and load of every deployment. */
+  deployments(): DeploymentSnapshot[];
+  /** Resolves once model discovery had its first round. */
+  ready(): Promise<void>;
+  /** Takes a new config for new requests; the old registry closes once its requests are done. */
+  reload(config: Config): Promise<void>;
+  /** Closes every provider connection. */
+  close(): Promise<void>;
 }
 
-/** Creates the chat service over a model registry. */
-export function createChatService(registry: ModelRegistry): ChatService {
+/** Creates the chat service for a config. */
+export function createChatService(config: Config): ChatService {
+  let registry: ModelRegistry = createModelRegistry(config);
+
   return {
-    async complete(request, { signal }) {
-      const route = registry.resolve(request.model);
-      return route.provider.complete(toUpstream(request, route.upstreamModel), signal);
-    },
-    async stream(request, { signal }) {
-      const route = registry.resolve(request.model);
-      return route.provider.stream(toUpstream(request, route.upstreamModel), signal);
-    },
+    complete: (request, { signal }) => route(registry, request, signal, (d, upstream, s, model) => completeWithin(d, upstream, s, model.timeouts)),
+    stream: (request, { signal }) => route(registry, request, signal, (d, upstream, s, model) => streamWithin(d, upstream, s, model.timeouts)),
     models: () => registry.list(),
+    deployments: () => registry.deployments(),
+    ready: () => registry.ready,
+    async reload(next) {
+      const old = registry;
+      registry = createModelRegistry(next);
+      await registry.ready;
+      void retire(old, next.shutdownGraceMs);
+    },
+    close: () => registry.close(),
   };
 }
 
-/** The seed document's `prompt` shorthand becomes one user message; `model` becomes the upstream's name. */
-export function toUpstream(request: ChatCompletionRequest, upstreamModel: string): UpstreamRequest {
-  const { prompt, messages, ...rest } = request;
-  return {
-    ...rest,
-    model: upstreamModel,
-    messages: messages ?? [{ role: "user", content: prompt ?? "" }],
-  };
+// Waits for the old registry's in-flight requests (bounded), then closes its connections.
+async function retire(old: ModelRegistry, boundMs: number): Promise<void> {
+  const until = Date.now() + boundMs;
+  while (old.inFlight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100).unref());
+  await old.close();
 }

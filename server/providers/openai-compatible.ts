@@ -3,13 +3,11 @@
  * one kind, parameterised by base URL, key and headers, driven by the `openai` SDK, which already
  * parses SSE into typed chunks.
  */
-import OpenAI from "openai";
-import type { ChatCompletion, ChatCompletionChunk } from "../../shared/index.js";
+import OpenAI, { APIError, APIUserAbortError } from "openai";
+import { TimeoutError, UpstreamError, isRecord, type ChatCompletion, type ChatCompletionChunk } from "../../shared/index.js";
 import type { ProviderSettings } from "../config.js";
 import type { Provider, UpstreamRequest } from "./types.js";
 import { fromUpstreamError } from "./upstream-errors.js";
-
-type SdkBody = OpenAI.Chat.ChatCompletionCreateParams;
 
 /** Creates a provider for one configured upstream. */
 export function createOpenAICompatibleProvider(settings: ProviderSettings): Provider {
@@ -22,31 +20,106 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
     maxRetries: 0,
   });
   const identity = { name: settings.name, secrets: [settings.apiKey] };
-  const fail = (err: unknown): never => {
-    throw fromUpstreamError(err, identity);
-  };
+  // The SDK's `timeout` stops at the response headers; this one also covers the body and every chunk.
+  const watch = (signal: AbortSignal) => watchdog(signal, settings.timeoutMs);
+  const failure = (err: unknown, dog: Watchdog) =>
+    dog.expired ? new TimeoutError(`upstream '${settings.name}' timed out`) : fromUpstreamError(err, identity);
 
   return {
     name: settings.name,
     async complete(request, signal) {
-      const body = { ...request, stream: false } as SdkBody;
-      const result = await client.chat.completions.create(body as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming, { signal }).catch(fail);
-      return result as ChatCompletion;
+      const dog = watch(signal);
+      try {
+        const body = { ...request, stream: false } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
+        return asCompletion(await client.chat.completions.create(body, { signal: dog.signal }), settings.name);
+      } catch (err) {
+        throw failure(err, dog);
+      } finally {
+        dog.stop();
+      }
     },
     async stream(request, signal) {
+      const dog = watch(signal);
       const body = { ...request, stream: true } as OpenAI.Chat.ChatCompletionCreateParamsStreaming;
-      const stream = await client.chat.completions.create(body, { signal }).catch(fail);
-      return mapErrors(stream as AsyncIterable<ChatCompletionChunk>, fail);
+      const stream = await client.chat.completions.create(body, { signal: dog.signal }).catch((err: unknown) => {
+        dog.stop();
+        throw failure(err, dog);
+      });
+      return watchChunks(stream as AsyncIterable<ChatCompletionChunk>, { dog, caller: signal, failure });
     },
   };
 }
 
-async function* mapErrors(stream: AsyncIterable<ChatCompletionChunk>, fail: (err: unknown) => never): AsyncGenerator<ChatCompletionChunk> {
+/**
+ * Yields the upstream's chunks with the watchdog running only while waiting for the next one (a slow
+ * client is not the upstream's silence). The SDK ends a stream quietly when its signal aborts; here
+ * that end becomes the error it is, so a cut stream never looks complete.
+ */
+async function* watchChunks(
+  stream: AsyncIterable<ChatCompletionChunk>,
+  options: { dog: Watchdog; caller: AbortSignal; failure: (err: unknown, dog: Watchdog) => Error },
+): AsyncGenerator<ChatCompletionChunk> {
+  const { dog, caller, failure } = options;
   try {
-    yield* stream;
+    for await (const chunk of stream) {
+      dog.pause();
+      yield chunk;
+      dog.restart();
+    }
   } catch (err) {
-    fail(err);
+    throw failure(err, dog);
+  } finally {
+    dog.stop();
   }
+  if (dog.expired || caller.aborted) throw failure(new APIUserAbortError(), dog);
+}
+
+/** A whole completion, or a 502: some upstreams answer 200 with an HTML page, nothing, or an error body. */
+function asCompletion(result: unknown, provider: string): ChatCompletion {
+  if (isRecord(result) && isRecord(result.error)) throw new APIError(undefined, result.error, undefined, undefined);
+  if (isRecord(result) && Array.isArray(result.choices)) return result as ChatCompletion;
+  throw new UpstreamError(`upstream '${provider}' answered with something that is not a chat completion`);
+}
+
+interface Watchdog {
+  /** Aborts when the caller aborts or the watchdog expires. */
+  signal: AbortSignal;
+  /** True once `ms` passed while running. */
+  readonly expired: boolean;
+  pause(): void;
+  restart(): void;
+  stop(): void;
+}
+
+/** A signal that follows `caller` and also aborts after `ms` of running time without a restart. */
+function watchdog(caller: AbortSignal, ms: number): Watchdog {
+  const controller = new AbortController();
+  let expired = false;
+  let timer: NodeJS.Timeout | undefined;
+  const follow = () => controller.abort(caller.reason);
+  if (caller.aborted) follow();
+  else caller.addEventListener("abort", follow, { once: true });
+  const pause = () => clearTimeout(timer);
+  const restart = () => {
+    pause();
+    timer = setTimeout(() => {
+      expired = true;
+      controller.abort();
+    }, ms);
+  };
+  restart();
+  return {
+    signal: controller.signal,
+    get expired() {
+      return expired;
+    },
+    pause,
+    restart,
+    stop() {
+      pause();
+      caller.removeEventListener("abort", follow);
+    },
+  };
 }
 
 /** The upstream request body as the SDK types it, for providers that need it. */

@@ -16,4 +16,8 @@ export interface Provider {
    * before the first chunk (bad request, unknown model, rate limit) become a plain HTTP error.
    */
   stream(request: UpstreamRequest, signal: AbortSignal): Promise<AsyncIterable<ChatCompletionChunk>>;
+  /** The upstream's own model ids (`GET /models`), for discovery. */
+  listModels?(signal: AbortSignal): Promise<string[]>;
+  /** Closes the provider's connections (shutdown, or a reload retiring it). */
+  close?(): Promise<void>;
 }

@@ -34,10 +34,11 @@ export function fromUpstreamError(err: unknown, provider: { name: string; secret
       const value = err.headers?.get(name);
       if (value) headers[name] = value;
     }
+    // Every field is the upstream's text and may quote the key, not only the message.
     return errorFromStatus(status, message, {
-      type: typeof body.type === "string" ? body.type : undefined,
-      param: typeof body.param === "string" ? body.param : null,
-      code: typeof body.code === "string" ? body.code : null,
+      type: typeof body.type === "string" ? scrub(body.type) : undefined,
+      param: typeof body.param === "string" ? scrub(body.param) : null,
+      code: typeof body.code === "string" ? scrub(body.code) : null,
       headers,
     });
   }

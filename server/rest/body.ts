@@ -2,7 +2,10 @@
 import type { IncomingMessage } from "node:http";
 import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../../shared/index.js";
 
-/** Reads and parses the body. A missing content type is read as JSON (curl's `-d` users forget it). */
+/**
+ * Reads and parses the body. A missing content type is read as JSON (raw HTTP clients often omit it);
+ * any other non-JSON type, curl's `-d` default `application/x-www-form-urlencoded` included, is a 415.
+ */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
   const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
   if (type !== "" && type !== "application/json" && !type.endsWith("+json")) {

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ChatCompletionRequest, LanguruError, NotFoundError, fromZodError } from "../../shared/index.js";
 import type { ChatService } from "../chat/service.js";
+import type { RouteInfo } from "../routing/router.js";
 import { readJsonBody } from "./body.js";
 import { sendError, sendJson } from "./respond.js";
 import { writeChunkStream } from "./sse.js";
@@ -31,10 +32,11 @@ export function createRestHandler(options: RestOptions) {
       if (!res.writableFinished) controller.abort();
     });
     if (parsed.data.stream === true) {
-      const chunks = await chat.stream(parsed.data, { signal: controller.signal });
-      await writeChunkStream(res, chunks);
+      const { value, route } = await chat.stream(parsed.data, { signal: controller.signal });
+      await writeChunkStream(res, value, routeHeaders(route));
     } else {
-      sendJson(res, 200, await chat.complete(parsed.data, { signal: controller.signal }));
+      const { value, route } = await chat.complete(parsed.data, { signal: controller.signal });
+      sendJson(res, 200, value, routeHeaders(route));
     }
   };
 
@@ -56,7 +58,9 @@ export function createRestHandler(options: RestOptions) {
     const path = (req.url ?? "/").split("?")[0]!;
     const matching = routes.filter((r) => r.path.test(path));
     if (matching.length === 0) return false;
-    const route = matching.find((r) => r.method === req.method);
+    // HEAD is GET without a body; node:http drops the body for it.
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const route = matching.find((r) => r.method === method);
     try {
       if (!route) {
         res.setHeader("allow", matching.map((r) => r.method).join(", "));
@@ -76,4 +80,9 @@ function safeDecode(segment: string): string {
   } catch {
     return segment;
   }
+}
+
+/** Which deployment answered, after how many tries. */
+function routeHeaders(route: RouteInfo): Record<string, string> {
+  return { "x-languru-model": route.model, "x-languru-model-deployment": route.deployment, "x-languru-attempts": String(route.attempts) };
 }

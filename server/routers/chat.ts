@@ -9,22 +9,24 @@ const GenerationRef = z.object({ id: z.string().min(1) });
 
 /** The chat router. */
 export const chatRouter = router({
-  /** One whole `ChatCompletion`. */
+  /** One whole `ChatCompletion`; `languru` says which deployment answered after how many tries. */
   completions: publicProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx, signal }) => {
     try {
-      return await ctx.chat.complete({ ...input, stream: false }, { signal: signal ?? new AbortController().signal });
+      const { value, route } = await ctx.chat.complete({ ...input, stream: false }, { signal: signal ?? new AbortController().signal });
+      return { ...value, languru: route };
     } catch (err) {
       throw toTRPCError(err);
     }
   }),
 
   /**
-   * Starts a streamed generation and returns its id. A POST, so the conversation may be large;
-   * errors before the first chunk (unknown model, upstream 4xx) are thrown here.
+   * Starts a streamed generation and returns its id (and, as `languru`, the route that answered).
+   * A POST, so the conversation may be large; errors before the first chunk are thrown here.
    */
   start: publicProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx }) => {
     try {
-      return { id: await ctx.generations.start({ ...input, stream: true }) };
+      const { id, route } = await ctx.generations.start({ ...input, stream: true });
+      return { id, languru: route };
     } catch (err) {
       throw toTRPCError(err);
     }

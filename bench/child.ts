@@ -1,0 +1,75 @@
+/**
+ * Entry of a forked bench server: `child.ts <role> [upstreamURL]`. It starts one server, reports
+ * its URL over IPC, answers stats requests (accepted connections, CPU time) and exits on `close`
+ * or when the runner goes away, so no server outlives the bench.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { AddressInfo } from "node:net";
+import { loadConfig, type Config } from "../server/config.js";
+import { listen } from "../server/http.js";
+import { isParentMessage, type ChildMessage, type Role } from "./protocol.js";
+import { startProxy } from "./proxy.js";
+import { startUpstream } from "./upstream.js";
+
+/**
+ * The gateway's config, through the same path a deployment uses (a `LANGURU_CONFIG` file read by
+ * `loadConfig`), so defaults the config grows stay in effect: the fake upstream as model `bench`.
+ */
+function gatewayConfig(upstream: URL): Config {
+  const dir = mkdtempSync(join(tmpdir(), "languru-bench-"));
+  const path = join(dir, "config.json");
+  const provider = { name: "fake", kind: "openai-compatible", baseURL: new URL("/v1", upstream).toString(), apiKeyEnv: "BENCH_UPSTREAM_KEY", models: ["bench"] };
+  writeFileSync(path, JSON.stringify({ providers: [provider] }));
+  // Kept until exit: the gateway may read its config file again (reload).
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return loadConfig({ LANGURU_CONFIG: path, BENCH_UPSTREAM_KEY: "sk-bench-not-a-key", PORT: "0", HOST: "127.0.0.1" });
+}
+
+async function start(role: Role, upstream: string | undefined): Promise<{ server: Server; close: () => Promise<void> }> {
+  if (role === "upstream") {
+    const server = await startUpstream();
+    return { server, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+  if (!upstream) throw new Error(`${role} needs the upstream URL`);
+  if (role === "proxy") {
+    const server = await startProxy(new URL(upstream));
+    return { server, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+  const gateway = await listen(gatewayConfig(new URL(upstream)));
+  return { server: gateway.server, close: () => gateway.close(200) };
+}
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<void> {
+  const role = process.argv[2];
+  if (role !== "upstream" && role !== "proxy" && role !== "gateway") throw new Error(`unknown role '${role ?? ""}'`);
+  const { server, close } = await start(role, process.argv[3]);
+  let connections = 0;
+  server.on("connection", () => connections++);
+  const stop = () => {
+    server.closeAllConnections();
+    // A bounded exit: closing waits for nothing longer than a second.
+    setTimeout(() => process.exit(0), 1_000).unref();
+    void close().then(() => process.exit(0));
+  };
+  process.on("message", (message: unknown) => {
+    if (!isParentMessage(message)) return;
+    if (message.type === "close") return stop();
+    const cpu = process.cpuUsage();
+    send({ type: "stats", connections, cpuMs: (cpu.user + cpu.system) / 1000, systemMs: cpu.system / 1000 });
+  });
+  process.on("disconnect", stop);
+  const address = server.address() as AddressInfo;
+  send({ type: "ready", url: `http://127.0.0.1:${address.port}` });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

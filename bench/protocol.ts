@@ -1,0 +1,22 @@
+/** The messages between the bench runner and the server processes it forks. */
+
+/** What a forked server can be. */
+export type Role = "upstream" | "proxy" | "gateway";
+
+/** Child to parent. */
+export type ChildMessage =
+  | { type: "ready"; url: string }
+  | { type: "stats"; connections: number; cpuMs: number; systemMs: number };
+
+/** Parent to child. */
+export type ParentMessage = { type: "stats" } | { type: "close" };
+
+/** Narrows an IPC payload to a child message. */
+export function isChildMessage(value: unknown): value is ChildMessage {
+  return typeof value === "object" && value !== null && "type" in value && (value.type === "ready" || value.type === "stats");
+}
+
+/** Narrows an IPC payload to a parent message. */
+export function isParentMessage(value: unknown): value is ParentMessage {
+  return typeof value === "object" && value !== null && "type" in value && (value.type === "stats" || value.type === "close");
+}

@@ -1,0 +1,320 @@
+/**
+ * `npm run bench`: what the gateway costs on top of its upstream. Forks a fake OpenAI-compatible
+ * upstream, a bare pass-through proxy and a Languru gateway (each its own process, on 127.0.0.1),
+ * then drives the same chat request through each hop and prints markdown tables to stdout.
+ *
+ * Settings (environment): BENCH_SECONDS (3) per row at BENCH_CONCURRENCY (16), then
+ * BENCH_SERIAL_SECONDS (0.75) at concurrency 1 for unloaded latency, both split over BENCH_ROUNDS (3)
+ * interleaved rounds, each after BENCH_WARMUP_SECONDS (0.15); BENCH_ONLY=id,id to run some rows;
+ * BENCH_EXTRA=1 to add the diagnostic `echo` rows; BENCH_CPU_PROF=<dir> to profile the gateway.
+ */
+import { mkdirSync } from "node:fs";
+import os from "node:os";
+import { resolve } from "node:path";
+import { runLoad, type LoadResult, type Task } from "./load.js";
+import { forkServer, type ServerProcess } from "./servers.js";
+import { fmt, percentile, ratio, signed, sorted, table } from "./stats.js";
+import { STREAM_CHUNKS } from "./upstream.js";
+import { WORKLOADS, type Targets, type Workload } from "./workloads.js";
+
+/** The bench's knobs, read from the environment and bounded. */
+interface Settings {
+  /** Loaded seconds per row, split over the rounds. */
+  seconds: number;
+  concurrency: number;
+  /** Concurrency-1 seconds per row, split over the rounds. */
+  serialSeconds: number;
+  /** Warm-up seconds per row and round (not measured). */
+  warmupSeconds: number;
+  rounds: number;
+  only: Set<string> | null;
+  /** Also run the diagnostic rows (the gateway's `echo` model, no upstream). */
+  extra: boolean;
+  cpuProfDir: string | null;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const MAX_REQUESTS_PER_PHASE = 1_000_000;
+
+/** A numeric setting: its default and the range it must fall in. */
+interface NumberSetting {
+  fallback: number;
+  min: number;
+  max: number;
+}
+
+function numberFrom(env: NodeJS.ProcessEnv, name: string, { fallback, min, max }: NumberSetting): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number from ${min} to ${max}, got '${raw}'`);
+  return value;
+}
+
+function readSettings(env: NodeJS.ProcessEnv): Settings {
+  const only = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(",").map((s) => s.trim()).filter(Boolean)) : null;
+  for (const id of only ?? []) {
+    if (!WORKLOADS.some((w) => w.id === id)) throw new Error(`BENCH_ONLY: unknown row '${id}' (rows: ${WORKLOADS.map((w) => w.id).join(", ")})`);
+  }
+  return {
+    seconds: numberFrom(env, "BENCH_SECONDS", { fallback: 3, min: 0.2, max: 120 }),
+    concurrency: Math.round(numberFrom(env, "BENCH_CONCURRENCY", { fallback: 16, min: 1, max: 256 })),
+    serialSeconds: numberFrom(env, "BENCH_SERIAL_SECONDS", { fallback: 0.75, min: 0, max: 60 }),
+    warmupSeconds: numberFrom(env, "BENCH_WARMUP_SECONDS", { fallback: 0.15, min: 0, max: 30 }),
+    rounds: Math.round(numberFrom(env, "BENCH_ROUNDS", { fallback: 3, min: 1, max: 20 })),
+    only,
+    extra: env.BENCH_EXTRA === "1",
+    cpuProfDir: env.BENCH_CPU_PROF ? resolve(env.BENCH_CPU_PROF) : null,
+  };
+}
+
+/** What one row measured, summed over its rounds. */
+interface Row {
+  workload: Workload;
+  loaded: LoadResult;
+  serial: LoadResult;
+  /** Requests per second of each round's loaded phase: the spread shows how noisy the machine was. */
+  roundRps: number[];
+  /** CPU time of each process during the loaded phases, in ms. */
+  cpuMs: { middle: number | null; middleSystem: number | null; upstream: number; loadgen: number };
+  /** TCP connections each server accepted during the loaded phases. */
+  connections: { middle: number | null; upstream: number };
+}
+
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+function emptyLoad(): LoadResult {
+  return { completed: 0, errors: 0, firstError: null, elapsedMs: 0, latencies: [], ttfc: [] };
+}
+
+function merge(into: LoadResult, from: LoadResult): void {
+  into.completed += from.completed;
+  into.errors += from.errors;
+  into.firstError ??= from.firstError;
+  into.elapsedMs += from.elapsedMs;
+  for (const v of from.latencies) into.latencies.push(v);
+  for (const v of from.ttfc) into.ttfc.push(v);
+}
+
+/** The servers one row talks to: the upstream always, and the hop in between unless direct. */
+interface RowServers {
+  upstream: ServerProcess;
+  middle: ServerProcess | null;
+}
+
+/** One round of one row: warm up, a loaded phase (with CPU and connection counters), a serial phase. */
+async function measureRound({ row, task, servers, settings }: { row: Row; task: Task; servers: RowServers; settings: Settings }): Promise<void> {
+  const phase = (concurrency: number, seconds: number) =>
+    runLoad({ concurrency, durationMs: seconds * 1000, maxRequests: MAX_REQUESTS_PER_PHASE, task });
+  if (settings.warmupSeconds > 0) await phase(settings.concurrency, settings.warmupSeconds);
+
+  const stats = () => Promise.all([servers.upstream.stats(), servers.middle?.stats() ?? Promise.resolve(null)]);
+  const [upBefore, midBefore] = await stats();
+  const cpuBefore = process.cpuUsage();
+  const loaded = await phase(settings.concurrency, settings.seconds / settings.rounds);
+  const cpuLoadgen = process.cpuUsage(cpuBefore);
+  const [upAfter, midAfter] = await stats();
+  merge(row.loaded, loaded);
+  row.roundRps.push(loaded.completed / (loaded.elapsedMs / 1000));
+  row.cpuMs.loadgen += (cpuLoadgen.user + cpuLoadgen.system) / 1000;
+  row.cpuMs.upstream += upAfter.cpuMs - upBefore.cpuMs;
+  row.connections.upstream += upAfter.connections - upBefore.connections;
+  if (midBefore && midAfter) {
+    row.cpuMs.middle = (row.cpuMs.middle ?? 0) + midAfter.cpuMs - midBefore.cpuMs;
+    row.cpuMs.middleSystem = (row.cpuMs.middleSystem ?? 0) + midAfter.systemMs - midBefore.systemMs;
+    row.connections.middle = (row.connections.middle ?? 0) + midAfter.connections - midBefore.connections;
+  }
+  if (settings.serialSeconds > 0) merge(row.serial, await phase(1, settings.serialSeconds / settings.rounds));
+}
+
+interface Summary {
+  rps: number;
+  p50: number;
+  p99: number;
+  ttfc50: number;
+  ttfc99: number;
+  s50: number;
+  s99: number;
+  sttfc50: number;
+}
+
+function summarize(row: Row): Summary {
+  const loaded = sorted(row.loaded.latencies);
+  const ttfc = sorted(row.loaded.ttfc);
+  const serial = sorted(row.serial.latencies);
+  const serialTtfc = sorted(row.serial.ttfc);
+  return {
+    rps: row.loaded.completed / (row.loaded.elapsedMs / 1000),
+    p50: percentile(loaded, 50),
+    p99: percentile(loaded, 99),
+    ttfc50: percentile(ttfc, 50),
+    ttfc99: percentile(ttfc, 99),
+    s50: percentile(serial, 50),
+    s99: percentile(serial, 99),
+    sttfc50: percentile(serialTtfc, 50),
+  };
+}
+
+function report(rows: Row[], settings: Settings): string {
+  const summaries = new Map(rows.map((r) => [r.workload.id, summarize(r)]));
+  const baseline = (row: Row, via: "direct" | "proxy") => {
+    const base = rows.find((r) => r.workload.via === via && r.workload.stream === row.workload.stream);
+    return base ? summaries.get(base.workload.id) ?? null : null;
+  };
+  const diff = (a: number, b: number | undefined) => (b === undefined ? null : a - b);
+  const name = (row: Row) => `${row.workload.label} [${row.workload.id}]`;
+
+  const throughput = rows.map((row) => {
+    const s = summaries.get(row.workload.id) as Summary;
+    const direct = baseline(row, "direct");
+    const proxy = baseline(row, "proxy");
+    const errors = row.loaded.errors + row.serial.errors;
+    return [
+      name(row),
+      fmt(s.rps, 0),
+      `${fmt(Math.min(...row.roundRps), 0)}–${fmt(Math.max(...row.roundRps), 0)}`,
+      ratio(direct ? s.rps / direct.rps : null),
+      ratio(proxy ? s.rps / proxy.rps : null),
+      fmt(s.p50),
+      fmt(s.p99),
+      row.workload.via === "direct" ? "—" : signed(diff(s.p50, direct?.p50)),
+      row.workload.via === "direct" ? "—" : signed(diff(s.p99, direct?.p99)),
+      row.workload.stream ? fmt(s.ttfc50) : "",
+      row.workload.stream ? fmt(s.ttfc99) : "",
+      String(errors),
+    ];
+  });
+
+  const latency = rows.map((row) => {
+    const s = summaries.get(row.workload.id) as Summary;
+    const direct = baseline(row, "direct");
+    const isDirect = row.workload.via === "direct";
+    return [
+      name(row),
+      fmt(s.s50),
+      fmt(s.s99),
+      isDirect ? "—" : signed(diff(s.s50, direct?.s50)),
+      isDirect ? "—" : signed(diff(s.s99, direct?.s99)),
+      row.workload.stream ? fmt(s.sttfc50) : "",
+      row.workload.stream && !isDirect ? signed(diff(s.sttfc50, direct?.sttfc50)) : "",
+      String(row.serial.completed),
+    ];
+  });
+
+  const perRequest = (row: Row, ms: number | null) => (ms === null || row.loaded.completed === 0 ? null : (ms * 1000) / row.loaded.completed);
+  const cost = rows.map((row) => {
+    const proxy = rows.find((r) => r.workload.via === "proxy" && r.workload.stream === row.workload.stream);
+    const middle = perRequest(row, row.cpuMs.middle);
+    const proxyMiddle = proxy ? perRequest(proxy, proxy.cpuMs.middle) : null;
+    return [
+      name(row),
+      row.workload.via === "direct" ? "—" : fmt(middle, 0),
+      row.workload.via === "direct" || !row.cpuMs.middle ? "—" : `${fmt((100 * (row.cpuMs.middleSystem ?? 0)) / row.cpuMs.middle, 0)} %`,
+      row.workload.via === "gateway" && middle !== null && proxyMiddle ? ratio(middle / proxyMiddle) : "",
+      fmt(perRequest(row, row.cpuMs.upstream), 0),
+      fmt(perRequest(row, row.cpuMs.loadgen), 0),
+      row.workload.via === "direct" ? "—" : String(row.connections.middle ?? "—"),
+      String(row.connections.upstream),
+      String(row.loaded.completed),
+    ];
+  });
+
+  const failures = rows.filter((r) => r.loaded.firstError || r.serial.firstError);
+  const cpus = os.cpus();
+  return [
+    `# Languru bench`,
+    "",
+    `${new Date().toISOString()} · Node ${process.version} · ${cpus.length} × ${cpus[0]?.model.trim() ?? "cpu"} · ` +
+      `per row: concurrency ${settings.concurrency} for ${settings.seconds} s, then concurrency 1 for ${settings.serialSeconds} s, ` +
+      `split over ${settings.rounds} interleaved rounds (each after a ${settings.warmupSeconds} s warm-up) · ` +
+      `upstream answers ${STREAM_CHUNKS} words (${STREAM_CHUNKS} SSE chunks + a finish chunk + [DONE] when streamed)`,
+    "",
+    `## Throughput and latency at concurrency ${settings.concurrency}`,
+    "",
+    "Ratios compare with the direct and bare-proxy rows of the same kind (whole vs streamed); req/s per round shows the noise. " +
+      "Latencies in ms from request start to the last byte; TTFC is to the first content chunk; +p50/+p99 are added vs direct.",
+    "",
+    table(["row", "req/s", "req/s per round", "× direct", "× bare proxy", "p50", "p99", "+p50", "+p99", "TTFC p50", "TTFC p99", "errors"], throughput),
+    "",
+    "## Unloaded latency (concurrency 1)",
+    "",
+    "What one request pays with nothing else in flight; +p50/+p99 and +TTFC are added vs direct. ms.",
+    "",
+    table(["row", "p50", "p99", "+p50", "+p99", "TTFC p50", "+TTFC p50", "requests"], latency),
+    "",
+    `## Cost per request (concurrency ${settings.concurrency} phase)`,
+    "",
+    "CPU time (user + system, all threads) per completed request of each process, in µs; the middle hop is the bare proxy or the gateway, " +
+      "with the kernel's (system) share, and × bare proxy compares its CPU per request with the proxy's. Then the TCP connections each server accepted during the phase.",
+    "",
+    table(["row", "middle-hop CPU µs/req", "of it kernel", "× bare proxy", "upstream CPU µs/req", "load-gen CPU µs/req", "conns to middle hop", "conns to upstream", "requests"], cost),
+    ...(failures.length > 0 ? ["", "## Errors", "", ...failures.map((r) => `- ${r.workload.id}: ${r.loaded.firstError ?? r.serial.firstError ?? ""}`)] : []),
+    "",
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const settings = readSettings(process.env);
+  const workloads = WORKLOADS.filter((w) => (settings.only ? settings.only.has(w.id) : !w.extra || settings.extra));
+  const perRow = settings.seconds + settings.serialSeconds + settings.warmupSeconds * settings.rounds;
+  const budgetMs = (workloads.length * perRow + 60) * 1000;
+  const servers: ServerProcess[] = [];
+  // The whole run is bounded: whatever hangs, the runner and its servers go away.
+  const watchdog = setTimeout(() => {
+    log(`watchdog: still running after ${budgetMs / 1000} s, giving up`);
+    for (const server of servers) server.kill();
+    process.exit(2);
+  }, budgetMs);
+  watchdog.unref();
+  process.on("exit", () => servers.forEach((s) => s.kill()));
+
+  log(`starting upstream, proxy and gateway; then ${workloads.length} rows × ~${perRow.toFixed(1)} s`);
+  const upstream = await forkServer({ role: "upstream" });
+  servers.push(upstream);
+  if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
+  const profile = settings.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${settings.cpuProfDir}`] : [];
+  const [proxy, gateway] = await Promise.all([
+    forkServer({ role: "proxy", upstream: upstream.url }),
+    forkServer({ role: "gateway", upstream: upstream.url, nodeFlags: profile }),
+  ]);
+  servers.push(proxy, gateway);
+  const targets: Targets = { upstream: upstream.url, proxy: proxy.url, gateway: gateway.url };
+  const context = { targets, concurrency: settings.concurrency, timeoutMs: REQUEST_TIMEOUT_MS };
+
+  const rows = workloads.map((workload) => ({
+    row: {
+      workload,
+      loaded: emptyLoad(),
+      serial: emptyLoad(),
+      roundRps: [],
+      cpuMs: { middle: null, middleSystem: null, upstream: 0, loadgen: 0 },
+      connections: { middle: null, upstream: 0 },
+    } satisfies Row as Row,
+    prepared: workload.prepare(context),
+    servers: { upstream, middle: workload.via === "proxy" ? proxy : workload.via === "gateway" ? gateway : null },
+  }));
+  try {
+    for (let round = 1; round <= settings.rounds; round++) {
+      // Every other round runs backwards, so that a slow drift of the machine hits all rows alike.
+      const order = round % 2 === 1 ? rows : [...rows].reverse();
+      for (const { row, prepared, servers: rowServers } of order) {
+        log(`round ${round}/${settings.rounds}: ${row.workload.id}`);
+        await measureRound({ row, task: prepared.task, servers: rowServers, settings });
+      }
+    }
+  } finally {
+    for (const { prepared } of rows) prepared.dispose();
+    await Promise.all(servers.map((s) => s.close()));
+  }
+  for (const { row } of rows) if (row.loaded.firstError) log(`${row.workload.id}: ${row.loaded.errors} errors, first: ${row.loaded.firstError}`);
+  process.stdout.write(report(rows.map((r) => r.row), settings));
+  if (settings.cpuProfDir) log(`gateway CPU profile written to ${settings.cpuProfDir}`);
+  clearTimeout(watchdog);
+  // Keep-alive sockets of the SDK's fetch would otherwise hold the process open.
+  process.exit(rows.some((r) => r.row.loaded.completed === 0) ? 1 : 0);
+}
+
+main().catch((err: unknown) => {
+  log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,59 @@
+/**
+ * Cooldown: a deployment that keeps failing is taken out of rotation for a while, then probed
+ * again with one request; a success brings it back, a failure cools it down again.
+ */
+import type { CooldownSettings } from "../config.js";
+
+/** What `GET /v1/deployments` shows of one deployment. */
+export interface HealthSnapshot {
+  state: "healthy" | "cooling" | "probing";
+  consecutiveFailures: number;
+  /** When a cooling deployment may be probed again (ISO time), else null. */
+  cooldownUntil: string | null;
+}
+
+/** The health of one deployment. */
+export class DeploymentHealth {
+  private failures = 0;
+  private cooldownUntil = 0;
+  private probing = false;
+
+  constructor(private readonly policy: CooldownSettings) {}
+
+  /** True while the deployment is out of rotation. */
+  cooling(now = Date.now()): boolean {
+    return now < this.cooldownUntil;
+  }
+
+  /** Milliseconds until it may be tried again (0 when it may now). */
+  waitMs(now = Date.now()): number {
+    return Math.max(0, this.cooldownUntil - now);
+  }
+
+  /** Marks the start of a call; after a cooldown the first call is the probe. */
+  begin(now = Date.now()): void {
+    if (this.cooldownUntil !== 0 && now >= this.cooldownUntil) this.probing = true;
+  }
+
+  /** A call succeeded. */
+  success(): void {
+    this.failures = 0;
+    this.cooldownUntil = 0;
+    this.probing = false;
+  }
+
+  /** A call failed in a way that says something about the deployment (not the caller). */
+  failure(now = Date.now()): void {
+    this.failures++;
+    if (this.probing || this.failures >= this.policy.failures) {
+      this.cooldownUntil = now + this.policy.cooldownMs;
+      this.probing = false;
+    }
+  }
+
+  /** The visible state. */
+  snapshot(now = Date.now()): HealthSnapshot {
+    const state = this.cooling(now) ? "cooling" : this.cooldownUntil !== 0 ? "probing" : "healthy";
+    return { state, consecutiveFailures: this.failures, cooldownUntil: this.cooling(now) ? new Date(this.cooldownUntil).toISOString() : null };
+  }
+}

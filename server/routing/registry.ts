@@ -1,0 +1,158 @@
+/**
+ * The model registry: public names (and aliases) to deployments, `provider/model` addressing for
+ * any model of a configured provider, and optional discovery of a provider's own model list.
+ */
+import { NotFoundError, type Model } from "../../shared/index.js";
+import type { Config, ModelSettings, ProviderSettings, RetrySettings, TimeoutSettings } from "../config.js";
+import { log } from "../log.js";
+import { createEchoProvider } from "../providers/echo.js";
+import { createOpenAICompatibleProvider } from "../providers/openai-compatible.js";
+import type { Provider } from "../providers/types.js";
+import type { Strategy } from "./balancer.js";
+import type { Deployment, DeploymentSnapshot } from "./deployment.js";
+import { DeploymentHealth } from "./health.js";
+
+/** A public model as the router sees it. */
+export interface RoutedModel {
+  name: string;
+  deployments: Deployment[];
+  strategy: Strategy;
+  fallbacks: string[];
+  contextWindowFallbacks: string[];
+  timeouts: TimeoutSettings;
+  retry: RetrySettings;
+}
+
+/** Resolves model names, lists what is routable, and shows deployment health. */
+export interface ModelRegistry {
+  /** The model for a name, alias or `provider/model`; throws NotFoundError (404 `model_not_found`). */
+  resolve(name: string): RoutedModel;
+  /** Every routable model, as `GET /v1/models` lists it. */
+  list(): Model[];
+  /** Health and load of every deployment. */
+  deployments(): DeploymentSnapshot[];
+  /** Requests in flight over all deployments. */
+  inFlight(): number;
+  /** Resolves once the first discovery round ended (at most a few seconds). */
+  ready: Promise<void>;
+  /** Stops discovery and closes the providers' connections. */
+  close(): Promise<void>;
+}
+
+const DISCOVERY_STARTUP_WAIT_MS = 3_000;
+
+/** Builds the registry from a config. */
+export function createModelRegistry(config: Config): ModelRegistry {
+  const created = Math.floor(Date.now() / 1000);
+  const providers = new Map<string, { provider: Provider; settings: ProviderSettings | null }>();
+  providers.set("languru", { provider: createEchoProvider({ delayMs: config.echoDelayMs }), settings: null });
+  for (const settings of config.providers) providers.set(settings.name, { provider: createOpenAICompatibleProvider(settings), settings });
+
+  // One Deployment object per provider/model, so health and load are shared by every name using it.
+  const deploymentsById = new Map<string, Deployment>();
+  const deployment = (providerName: string, upstreamModel: string, weight = 1): Deployment => {
+    const id = `${providerName}/${upstreamModel}`;
+    let d = deploymentsById.get(id);
+    if (!d) {
+      const provider = providers.get(providerName)!.provider;
+      d = { id, provider, upstreamModel, weight, load: { inFlight: 0 }, health: new DeploymentHealth(config.routing.cooldown) };
+      deploymentsById.set(id, d);
+    }
+    return weight === d.weight ? d : { ...d, weight };
+  };
+  const model = (name: string, deployments: Deployment[], settings?: ModelSettings): RoutedModel => ({
+    name,
+    deployments,
+    strategy: settings?.strategy ?? "weighted",
+    fallbacks: settings?.fallbacks ?? [],
+    contextWindowFallbacks: settings?.contextWindowFallbacks ?? [],
+    timeouts: { ...config.routing.timeouts, ...settings?.timeouts },
+    retry: { ...config.routing.retry, ...settings?.retry },
+  });
+
+  const models = new Map<string, RoutedModel>();
+  models.set("echo", model("echo", [deployment("languru", "echo")]));
+  for (const settings of config.providers) {
+    for (const entry of settings.models) {
+      const [name, upstream] = typeof entry === "string" ? [entry, entry] : [entry.name, entry.upstream];
+      models.set(name, model(name, [deployment(settings.name, upstream)]));
+    }
+  }
+  for (const settings of config.models) {
+    const routed = model(settings.name, settings.deployments.map((d) => deployment(d.provider, d.model, d.weight)), settings);
+    for (const name of [settings.name, ...settings.aliases]) models.set(name, routed);
+  }
+
+  const discovered = new Map<string, Set<string>>();
+  const addressed = new Map<string, RoutedModel>();
+  const byAddress = (name: string): RoutedModel | undefined => {
+    const slash = name.indexOf("/");
+    if (slash <= 0 || slash === name.length - 1) return undefined;
+    const providerName = name.slice(0, slash);
+    if (providerName === "languru" || !providers.has(providerName)) return undefined;
+    let routed = addressed.get(name);
+    if (!routed) {
+      routed = model(name, [deployment(providerName, name.slice(slash + 1))]);
+      addressed.set(name, routed);
+    }
+    return routed;
+  };
+
+  const abort = new AbortController();
+  const timers: NodeJS.Timeout[] = [];
+  const discover = async (name: string, provider: Provider) => {
+    try {
+      const ids = await provider.listModels?.(AbortSignal.any([abort.signal, AbortSignal.timeout(10_000)]));
+      if (ids) discovered.set(name, new Set(ids));
+    } catch (err) {
+      if (!abort.signal.aborted) log.warn({ provider: name, err: (err as Error).message }, "model discovery failed; keeping the last list");
+    }
+  };
+  const rounds: Promise<void>[] = [];
+  for (const settings of config.providers) {
+    if (settings.discovery === false) continue;
+    const { provider } = providers.get(settings.name)!;
+    const intervalMs = settings.discovery === true ? 60_000 : settings.discovery.intervalMs;
+    rounds.push(discover(settings.name, provider));
+    const timer = setInterval(() => void discover(settings.name, provider), intervalMs);
+    timer.unref();
+    timers.push(timer);
+  }
+  const ready = Promise.race([Promise.all(rounds).then(() => undefined), sleepUnref(DISCOVERY_STARTUP_WAIT_MS)]);
+
+  return {
+    resolve(name) {
+      const routed = models.get(name) ?? byAddress(name);
+      if (!routed) {
+        throw new NotFoundError(`The model '${name}' does not exist or you do not have access to it.`, { param: "model", code: "model_not_found" });
+      }
+      return routed;
+    },
+    list() {
+      const out = new Map<string, Model>();
+      const add = (id: string, ownedBy: string) => out.has(id) || out.set(id, { id, object: "model", created, owned_by: ownedBy });
+      for (const [name, routed] of models) add(name, routed.deployments[0]!.provider.name);
+      for (const settings of config.providers) {
+        for (const entry of settings.models) add(`${settings.name}/${typeof entry === "string" ? entry : entry.upstream}`, settings.name);
+        for (const id of discovered.get(settings.name) ?? []) add(`${settings.name}/${id}`, settings.name);
+      }
+      return [...out.values()];
+    },
+    deployments() {
+      const names = new Map<string, string>();
+      for (const routed of [...models.values(), ...addressed.values()]) for (const d of routed.deployments) names.set(d.id, routed.name);
+      return [...deploymentsById.values()].map((d) => ({ id: d.id, model: names.get(d.id) ?? d.upstreamModel, inFlight: d.load.inFlight, ...d.health.snapshot() }));
+    },
+    inFlight: () => [...deploymentsById.values()].reduce((sum, d) => sum + d.load.inFlight, 0),
+    ready,
+    async close() {
+      abort.abort();
+      for (const timer of timers) clearInterval(timer);
+      await Promise.all([...providers.values()].map(({ provider }) => provider.close?.()));
+    },
+  };
+}
+
+function sleepUnref(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
