@@ -48,7 +48,10 @@ export function createRestHandler(options: RestOptions) {
     sendJson(res, 200, model);
   };
 
+  const listDeployments: Handler = async (_req, res) => sendJson(res, 200, { object: "list", data: chat.deployments() });
+
   const routes: Array<{ method: string; path: RegExp; handle: Handler }> = [
+    { method: "GET", path: /^\/languru\/deployments\/?$/, handle: listDeployments },
     { method: "POST", path: /^\/(?:v1\/)?chat\/completions\/?$/, handle: completions },
     { method: "GET", path: /^\/(?:v1\/)?models\/?$/, handle: listModels },
     { method: "GET", path: /^\/(?:v1\/)?models\/(.+)$/, handle: getModel },

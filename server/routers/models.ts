@@ -5,4 +5,6 @@ import { publicProcedure, router } from "../trpc.js";
 export const modelsRouter = router({
   /** Every routable model, as `GET /v1/models` lists it. */
   list: publicProcedure.query(({ ctx }) => ({ object: "list" as const, data: ctx.chat.models() })),
+  /** Health (healthy, cooling, probing) and load of every deployment, as `GET /languru/deployments`. */
+  deployments: publicProcedure.query(({ ctx }) => ({ object: "list" as const, data: ctx.chat.deployments() })),
 });
