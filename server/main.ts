@@ -1,6 +1,6 @@
 /** `npm start`: load the config, listen, log one startup line, and shut down gracefully on SIGTERM/SIGINT. */
 import { ConfigError, loadConfig } from "./config.js";
-import { listen } from "./http.js";
+import { listen, type Gateway } from "./http.js";
 import { log } from "./log.js";
 
 async function main(): Promise<void> {
@@ -30,6 +30,25 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGHUP", () => void reload(gateway));
+}
+
+/**
+ * SIGHUP: read the config again. A valid one takes over for new requests while in-flight streams
+ * finish on the old one; an invalid one is refused with a line naming the field, and the old one
+ * keeps serving. Listening settings (PORT, HOST) need a restart.
+ */
+async function reload(gateway: Gateway): Promise<void> {
+  let next;
+  try {
+    next = loadConfig();
+  } catch (err) {
+    log.error({ err: (err as Error).message }, `config reload refused, keeping the running config: ${(err as Error).message}`);
+    return;
+  }
+  await gateway.services.chat.reload(next);
+  const models = gateway.services.chat.models().map((m) => m.id);
+  log.info({ models }, `config reloaded; serving ${models.join(", ")}`);
 }
 
 void main();

@@ -4,13 +4,17 @@
  * parses SSE into typed chunks.
  */
 import OpenAI, { APIError, APIUserAbortError } from "openai";
+import { Agent, fetch as undiciFetch } from "undici";
 import { TimeoutError, UpstreamError, isRecord, type ChatCompletion, type ChatCompletionChunk } from "../../shared/index.js";
 import type { ProviderSettings } from "../config.js";
 import type { Provider, UpstreamRequest } from "./types.js";
 import { fromUpstreamError } from "./upstream-errors.js";
+import { log } from "../log.js";
 
 /** Creates a provider for one configured upstream. */
 export function createOpenAICompatibleProvider(settings: ProviderSettings): Provider {
+  // A connection pool of its own, so that shutdown and config reloads can close its sockets.
+  const agent = new Agent({ keepAliveTimeout: 10_000 });
   const client = new OpenAI({
     apiKey: settings.apiKey,
     baseURL: settings.baseURL,
@@ -18,6 +22,11 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
     timeout: settings.timeoutMs,
     // One retry loop lives in the gateway; the SDK's own would hide failures from it.
     maxRetries: 0,
+    fetch: undiciFetch as unknown as typeof globalThis.fetch,
+    fetchOptions: { dispatcher: agent } as OpenAI.RequestOptions["fetchOptions"],
+    // The SDK's own complaints (malformed SSE, ...) go to our log, not to stderr.
+    logger: log.child({ provider: settings.name }),
+    logLevel: "warn",
   });
   const identity = { name: settings.name, secrets: [settings.apiKey] };
   // The SDK's `timeout` stops at the response headers; this one also covers the body and every chunk.
@@ -46,6 +55,18 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
         throw failure(err, dog);
       });
       return watchChunks(stream as AsyncIterable<ChatCompletionChunk>, { dog, caller: signal, failure });
+    },
+    async listModels(signal) {
+      try {
+        const ids: string[] = [];
+        for await (const model of client.models.list({ signal })) ids.push(model.id);
+        return ids;
+      } catch (err) {
+        throw fromUpstreamError(err, identity);
+      }
+    },
+    async close() {
+      await agent.close();
     },
   };
 }

@@ -25,14 +25,15 @@ export function fromUpstreamError(err: unknown, provider: { name: string; secret
     const body = isRecord(err.error) ? err.error : {};
     const message = scrub(typeof body.message === "string" ? body.message : err.message);
     const status = err.status;
-    if (status === undefined || status >= 500) {
-      // A 5xx or an error event inside a stream: the upstream failed, not the caller.
-      return new UpstreamError(`upstream '${provider.name}' failed${status ? ` (${status})` : ""}: ${message}`);
-    }
     const headers: Record<string, string> = {};
     for (const name of KEPT_HEADERS) {
       const value = err.headers?.get(name);
       if (value) headers[name] = value;
+    }
+    if (status === undefined || status >= 500) {
+      // A 5xx or an error event inside a stream: the upstream failed, not the caller. A 503's
+      // retry-after is kept: the retry loop honours it, and it is good advice for the client too.
+      return new UpstreamError(`upstream '${provider.name}' failed${status ? ` (${status})` : ""}: ${message}`, { headers });
     }
     // Every field is the upstream's text and may quote the key, not only the message.
     return errorFromStatus(status, message, {
