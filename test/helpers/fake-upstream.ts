@@ -81,6 +81,10 @@ export interface FakeUpstream {
   reset(): void;
   /** Resolves with the `index`th call (0-based) once it arrived. */
   call(index: number): Promise<UpstreamCall>;
+  /** Connections the gateway holds open to the fake right now (in use or idle keep-alive). */
+  openSockets(): number;
+  /** Exchanges whose outcome is still `open`. */
+  inFlight(): number;
   /** Stops listening and destroys every open connection. */
   close(): Promise<void>;
 }
@@ -126,6 +130,8 @@ export async function startFakeUpstream(options: { models?: string[] } = {}): Pr
     baseURL: `http://127.0.0.1:${port}/v1`,
     calls,
     script: (...behaviours) => void queue.push(...behaviours),
+    openSockets: () => sockets.size,
+    inFlight: () => calls.filter((c) => c.outcome === "open").length,
     otherwise: (behaviour) => void (fallback = behaviour),
     reset() {
       calls.length = 0;
