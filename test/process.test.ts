@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
@@ -68,6 +71,25 @@ describe("server process", () => {
     expect(body).toContain('"finish_reason":"stop"');
     const [code] = (await exited) as [number];
     expect(code).toBe(0);
+  });
+
+  it("reloads its config on SIGHUP, and refuses an invalid one while the old keeps serving", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "languru-")), "config.json");
+    const provider = { name: "local", kind: "openai-compatible", baseURL: "http://127.0.0.1:9/v1" };
+    writeFileSync(path, JSON.stringify({ providers: [{ ...provider, models: ["first"] }] }));
+    const { child, url, lines } = await startProcess({ LANGURU_CONFIG: path });
+    const ids = async () => ((await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> }).data.map((m) => m.id);
+    expect(await ids()).toContain("first");
+
+    writeFileSync(path, JSON.stringify({ providers: [{ ...provider, models: ["first"], timeoutMs: -5 }] }));
+    child.kill("SIGHUP");
+    await expect.poll(() => lines.some((l) => String(l.msg).includes("refused") && String(l.msg).includes("providers[0].timeoutMs")), { timeout: 3_000 }).toBe(true);
+    expect(await ids()).toContain("first");
+
+    writeFileSync(path, JSON.stringify({ providers: [{ ...provider, models: ["second"] }] }));
+    child.kill("SIGHUP");
+    await expect.poll(ids, { timeout: 3_000 }).toContain("second");
+    expect(await ids()).not.toContain("first");
   });
 
   it("keeps an idle subscription alive with pings", async () => {
