@@ -5,8 +5,9 @@
  * In Node 20 (no global EventSource) pass one: `import { EventSource } from "eventsource"`.
  */
 import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, type TRPCClient } from "@trpc/client";
+import type { inferRouterOutputs } from "@trpc/server";
 import superjson from "superjson";
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequestInput, ModelList } from "../shared/index.js";
+import type { ChatCompletionChunk, ChatCompletionRequestInput, ModelList } from "../shared/index.js";
 import type { AppRouter } from "../server/routers/_app.js";
 import { toLanguruError } from "./errors.js";
 import { streamChat, type StreamOptions } from "./stream.js";
@@ -36,6 +37,9 @@ export interface LanguruClientOptions {
   reconnectTimeoutMs?: number;
 }
 
+/** A whole completion plus `languru: { model, deployment, attempts }`: which deployment answered. */
+export type RoutedChatCompletion = inferRouterOutputs<AppRouter>["chat"]["completions"];
+
 /** Options of one non-streamed call. */
 export interface CallOptions {
   signal?: AbortSignal;
@@ -45,7 +49,7 @@ export interface CallOptions {
 export interface LanguruClient {
   chat: {
     /** One whole completion. */
-    completions(request: ChatCompletionRequestInput, options?: CallOptions): Promise<ChatCompletion>;
+    completions(request: ChatCompletionRequestInput, options?: CallOptions): Promise<RoutedChatCompletion>;
     /** The completion as it is generated; break out of the loop or abort to stop it upstream. */
     stream(request: ChatCompletionRequestInput, options?: StreamOptions): AsyncGenerator<ChatCompletionChunk>;
   };
@@ -87,7 +91,7 @@ export function createLanguruClient(options: LanguruClientOptions | string): Lan
 
   return {
     chat: {
-      completions: (request, o = {}) => call(() => trpc.chat.completions.mutate(request, { signal: o.signal }) as Promise<ChatCompletion>, o.signal),
+      completions: (request, o = {}) => call(() => trpc.chat.completions.mutate(request, { signal: o.signal }), o.signal),
       stream: (request, o = {}) => streamChat(trpc, request, o, settings),
     },
     models: { list: (o = {}) => call(() => trpc.models.list.query(undefined, { signal: o.signal }), o.signal) },

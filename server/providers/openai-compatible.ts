@@ -116,28 +116,29 @@ interface Watchdog {
 function watchdog(caller: AbortSignal, ms: number): Watchdog {
   const controller = new AbortController();
   let expired = false;
-  let timer: NodeJS.Timeout | undefined;
+  let running = true;
+  // One timer per call, re-armed with refresh() per chunk: a new setTimeout per chunk costs more.
+  const timer = setTimeout(function expire() {
+    if (!running) return;
+    expired = true;
+    controller.abort();
+  }, ms);
   const follow = () => controller.abort(caller.reason);
   if (caller.aborted) follow();
   else caller.addEventListener("abort", follow, { once: true });
-  const pause = () => clearTimeout(timer);
-  const restart = () => {
-    pause();
-    timer = setTimeout(() => {
-      expired = true;
-      controller.abort();
-    }, ms);
-  };
-  restart();
   return {
     signal: controller.signal,
     get expired() {
       return expired;
     },
-    pause,
-    restart,
+    pause: () => void (running = false),
+    restart() {
+      running = true;
+      timer.refresh();
+    },
     stop() {
-      pause();
+      running = false;
+      clearTimeout(timer);
       caller.removeEventListener("abort", follow);
     },
   };
