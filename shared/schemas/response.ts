@@ -34,14 +34,19 @@ export const ResponseMessage = z.looseObject({
   annotations: z.array(z.unknown()).optional(),
 });
 
-/** A whole chat completion (`object: "chat.completion"`). */
-export const ChatCompletion = z.looseObject({
+// The fields a whole completion and a chunk share.
+const envelope = {
   id: z.string(),
-  object: z.literal("chat.completion"),
   created: z.int(),
   model: z.string(),
   system_fingerprint: z.string().nullish(),
   service_tier: z.string().nullish(),
+};
+
+/** A whole chat completion (`object: "chat.completion"`). */
+export const ChatCompletion = z.looseObject({
+  ...envelope,
+  object: z.literal("chat.completion"),
   choices: z.array(
     z.looseObject({
       index: z.int(),
@@ -62,12 +67,8 @@ const ToolCallDelta = z.looseObject({
 
 /** One streamed chunk (`object: "chat.completion.chunk"`). */
 export const ChatCompletionChunk = z.looseObject({
-  id: z.string(),
+  ...envelope,
   object: z.literal("chat.completion.chunk"),
-  created: z.int(),
-  model: z.string(),
-  system_fingerprint: z.string().nullish(),
-  service_tier: z.string().nullish(),
   choices: z.array(
     z.looseObject({
       index: z.int(),
