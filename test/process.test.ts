@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
+import { completion, fail, startFakeUpstream, stream } from "./helpers/fake-upstream.js";
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -90,6 +91,26 @@ describe("server process", () => {
     child.kill("SIGHUP");
     await expect.poll(ids, { timeout: 3_000 }).toContain("second");
     expect(await ids()).not.toContain("first");
+  });
+
+  it("never writes the provider key to a log line, whatever the upstream says", async () => {
+    const key = "sk-live-topsecret-0123456789abcdef";
+    const upstream = await startFakeUpstream({ models: ["gpt-4o-mini"] });
+    upstream.script(
+      fail(401, `Incorrect API key provided: ${key}.`, { code: "invalid_api_key" }),
+      fail(500, `internal error for ${key}`),
+      completion(),
+      stream([`data: {"error": {"message": "bad key ${key}"}}\n\n`]),
+    );
+    const { url, lines, stderr } = await startProcess({ OPENAI_API_KEY: key, OPENAI_BASE_URL: upstream.baseURL, OPENAI_MODELS: "gpt-4o-mini", LOG_LEVEL: "trace" });
+    const post = (body: object) =>
+      fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], ...body }) });
+    const bodies = [await (await post({})).text(), await (await post({})).text(), await (await post({ stream: true })).text()];
+    await upstream.close();
+    // 401; 500 and a success; the in-stream error and its retry.
+    expect(upstream.calls.length).toBe(5);
+    for (const body of bodies) expect(body).not.toContain("topsecret");
+    expect(JSON.stringify(lines) + stderr.join("")).not.toContain("topsecret");
   });
 
   it("keeps an idle subscription alive with pings", async () => {

@@ -12,6 +12,7 @@ import type { Deployment } from "./deployment.js";
 import type { ModelRegistry, RoutedModel } from "./registry.js";
 import { isContextWindowError, isRetryable, retryDelayMs } from "./retry-policy.js";
 import { CallerAbortedError } from "./timeouts.js";
+import { log } from "../log.js";
 
 /** Which deployment answered, after how many tries. */
 export interface RouteInfo {
@@ -70,6 +71,7 @@ export async function route<T>(registry: ModelRegistry, request: ChatCompletionR
           queue.splice(0, queue.length, ...model.contextWindowFallbacks);
           break;
         }
+        log.warn({ model: model.name, deployment: deployment.id, attempt, status: error.status, code: error.code, message: error.message }, "upstream attempt failed");
         if (!isRetryable(error)) throw error;
         deployment.health.failure();
         lastError = error;
