@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ChatCompletion, ChatCompletionChunk, ChatMessage, ChoiceLogprobs, FinishReason, Usage } from "../../shared/index.js";
+import type { ChatCompletionChunk, ChatMessage, ChoiceLogprobs, FinishReason, Usage } from "../../shared/index.js";
 import type { Provider, UpstreamRequest } from "./types.js";
 
 /** The longest per-token delay a request may ask for with `echo_delay_ms`. */
