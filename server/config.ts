@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { formatPath } from "../shared/validation.js";
+import { AccessEnv, PricesConfig, accessConfigFrom, type AccessConfig } from "./access/config.js";
 
 const ModelEntry = z.union([
   z.string().min(1),
@@ -88,6 +89,8 @@ const FileConfig = z
       .strictObject({ timeouts: Timeouts.partial().default({}), retry: Retry.partial().default({}), cooldown: Cooldown.partial().default({}) })
       .default({ timeouts: {}, retry: {}, cooldown: {} }),
     echo: z.strictObject({ delayMs: z.int().min(0).max(10_000).default(0) }).default({ delayMs: 0 }),
+    /** USD per 1M tokens by deployment id or model name, for the usage ledger's cost and spend budgets. */
+    prices: PricesConfig,
   })
   .superRefine((file, ctx) => {
     const providers = new Set(file.providers.map((p) => p.name));
@@ -137,6 +140,8 @@ export interface Config {
   providers: ProviderSettings[];
   models: ModelSettings[];
   routing: { timeouts: TimeoutSettings; retry: RetrySettings; cooldown: CooldownSettings };
+  /** API keys, rate limits and the usage ledger (on only with a master key). */
+  access: AccessConfig;
   /** The config file, if any, so that SIGHUP can read it again. */
   configPath?: string;
 }
@@ -144,7 +149,7 @@ export interface Config {
 /** Raised for any invalid setting; the message names the field. */
 export class ConfigError extends Error {}
 
-const Env = z.object({
+const Env = AccessEnv.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8680),
   HOST: z.string().min(1).default("127.0.0.1"),
   LANGURU_BODY_LIMIT: z.coerce.number().int().positive().default(4 * 1024 * 1024),
@@ -194,6 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retry: { ...defaults.retry, ...file.defaults.retry },
       cooldown: { ...defaults.cooldown, ...file.defaults.cooldown },
     },
+    access: accessConfigFrom(e, file.prices),
     configPath: e.LANGURU_CONFIG,
   };
 }

@@ -7,10 +7,13 @@ import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import cors from "cors";
 import { NotFoundError } from "../shared/index.js";
+import { openAccess, type AccessRuntime } from "./access/index.js";
 import { createGenerationStore } from "./chat/generations.js";
+import { meterChat } from "./chat/metering.js";
 import { createChatService } from "./chat/service.js";
 import type { Config } from "./config.js";
 import { createContextFactory, type Services } from "./context.js";
+import { log } from "./log.js";
 import { createRestHandler } from "./rest/handler.js";
 import { sendError } from "./rest/respond.js";
 import { appRouter } from "./routers/_app.js";
@@ -19,6 +22,8 @@ import { appRouter } from "./routers/_app.js";
 export interface Gateway {
   server: Server;
   services: Services;
+  /** Resolves once model discovery had its first round and access control (if on) is ready. */
+  ready(): Promise<void>;
   /** The base URL once listening, e.g. `http://127.0.0.1:8680`. */
   url(): string;
   /** Stops accepting, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
@@ -28,8 +33,18 @@ export interface Gateway {
 /** Builds the server and its services from a config; call `server.listen` (or `listen`) to start. */
 export function createGateway(config: Config): Gateway {
   const chat = createChatService(config);
-  const services: Services = { chat, generations: createGenerationStore({ service: chat, graceMs: config.resumeGraceMs }) };
-  const rest = createRestHandler({ chat, bodyLimitBytes: config.bodyLimitBytes });
+  // Keys, limits and the ledger exist only with a master key; without one the gateway is open and pays nothing for them.
+  const masterKey = config.access.masterKey;
+  const accessRuntime: AccessRuntime | null = masterKey ? openAccess({ ...config.access, masterKey }, log) : null;
+  const access = accessRuntime?.access ?? null;
+  const served = access ? meterChat(chat, access) : chat;
+  const services: Services = {
+    chat: served,
+    generations: createGenerationStore({ service: served, graceMs: config.resumeGraceMs }),
+    access,
+    admin: accessRuntime?.admin ?? null,
+  };
+  const rest = createRestHandler({ chat: served, access, bodyLimitBytes: config.bodyLimitBytes });
   const trpc = createHTTPHandler({
     router: appRouter,
     createContext: createContextFactory(services),
@@ -53,6 +68,7 @@ export function createGateway(config: Config): Gateway {
   return {
     server,
     services,
+    ready: () => Promise.all([chat.ready(), accessRuntime?.ready]).then(() => undefined),
     url() {
       const address = server.address() as AddressInfo;
       const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -72,6 +88,8 @@ export function createGateway(config: Config): Gateway {
       clearTimeout(timer);
       services.generations.close();
       await chat.close();
+      // Last: the ledger's final flush includes the requests that just finished.
+      await accessRuntime?.close();
     },
   };
 }
@@ -79,7 +97,7 @@ export function createGateway(config: Config): Gateway {
 /** Creates and starts a gateway; resolves once it listens (after the first model discovery). */
 export async function listen(config: Config): Promise<Gateway> {
   const gateway = createGateway(config);
-  await gateway.services.chat.ready();
+  await gateway.ready();
   await new Promise<void>((resolve, reject) => {
     gateway.server.once("error", reject);
     gateway.server.listen(config.port, config.host, () => resolve());

@@ -5,8 +5,10 @@
  */
 import { initTRPC } from "@trpc/server";
 import superjson from "superjson";
+import { AuthenticationError, PermissionDeniedError } from "../shared/index.js";
+import { keyFromHeaders, type Caller } from "./access/index.js";
 import type { Context } from "./context.js";
-import { languruErrorOf } from "./trpc-errors.js";
+import { languruErrorOf, toTRPCError } from "./trpc-errors.js";
 
 const pingIntervalMs = Number(process.env.LANGURU_SSE_PING_MS ?? 10_000);
 
@@ -29,7 +31,41 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
+/** The key a request presents: a header (`Authorization: Bearer`, `api-key`), or the subscription's `connectionParams.apiKey`. */
+function presentedKey(ctx: Context): string | null {
+  return keyFromHeaders(ctx.headers) ?? ctx.connectionParams?.apiKey ?? null;
+}
+
+/** With keys on, resolves the caller (401 without a valid key); with keys off, the caller stays unknown. */
+const authenticate = t.middleware(async function authenticate({ ctx, next }) {
+  let caller: Caller | undefined;
+  try {
+    caller = ctx.access ? await ctx.access.authenticate(presentedKey(ctx)) : undefined;
+  } catch (err) {
+    throw toTRPCError(err);
+  }
+  return next({ ctx: { caller } });
+});
+
+/** With keys on, only the master key passes (401 without a valid key, 403 with another key). */
+const requireMaster = t.middleware(async function requireMaster({ ctx, next }) {
+  if (!ctx.access) return next();
+  const token = presentedKey(ctx);
+  if (ctx.access.isMaster(token)) return next();
+  try {
+    if (!token) throw new AuthenticationError("You didn't provide an API key: this needs the master key.", { type: "invalid_request_error" });
+    await ctx.access.authenticate(token);
+    throw new PermissionDeniedError("This needs the master key.", { code: "master_key_required" });
+  } catch (err) {
+    throw toTRPCError(err);
+  }
+});
+
 /** Builds a router. */
 export const router = t.router;
 /** A procedure anyone may call. */
 export const publicProcedure = t.procedure;
+/** A procedure that needs an API key when keys are on; `ctx.caller` says whose. */
+export const keyProcedure = t.procedure.use(authenticate);
+/** A procedure for the master key only, when keys are on (open when they are off). */
+export const adminProcedure = t.procedure.use(requireMaster);

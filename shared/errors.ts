@@ -70,6 +70,10 @@ export class UnsupportedMediaTypeError extends LanguruError {
 export class RateLimitError extends LanguruError {
   constructor(message: string, d: ErrorDetails = {}) { super(429, message, { code: "rate_limit_exceeded", ...d }); }
 }
+/** 429 `insufficient_quota`: the key's token or spend budget is used up; retrying will not help. */
+export class InsufficientQuotaError extends LanguruError {
+  constructor(message: string, d: ErrorDetails = {}) { super(429, message, { type: "insufficient_quota", code: "insufficient_quota", ...d }); }
+}
 /** 502: the upstream failed, answered 5xx or dropped the connection. */
 export class UpstreamError extends LanguruError {
   constructor(message: string, d: ErrorDetails = {}) { super(502, message, { code: "upstream_error", ...d }); }
@@ -111,7 +115,8 @@ const byStatus: Record<number, new (message: string, d?: ErrorDetails) => Langur
 
 /** Builds the subclass that matches a status, keeping the body's fields; the one constructor both sides use. */
 export function errorFromStatus(status: number, message: string, details: ErrorDetails = {}): LanguruError {
-  const Class = byStatus[status];
+  // The one status shared by two meanings: quota (final) and rate limit (retry later).
+  const Class = status === 429 && details.code === "insufficient_quota" ? InsufficientQuotaError : byStatus[status];
   return Class ? new Class(message, details) : new LanguruError(status, message, details);
 }
 

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { LanguruError, NotFoundError, InvalidRequestError, InternalError, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
+import type { Caller } from "../access/index.js";
 import type { RouteInfo } from "../routing/router.js";
 import type { ChatService } from "./service.js";
 
@@ -21,11 +22,14 @@ export interface IndexedChunk {
 /** Starts, follows and cancels generations. */
 export interface GenerationStore {
   /** Starts a generation; settles once its first chunk arrived (earlier errors are thrown here). */
-  start(request: ChatCompletionRequest): Promise<{ id: string; route: RouteInfo }>;
-  /** Yields the chunks after `lastEventId` (all of them when absent), live until the generation ends. */
-  follow(id: string, lastEventId: string | null | undefined, signal: AbortSignal): AsyncGenerator<IndexedChunk>;
-  /** Stops a generation now: the client said it is done. Unknown ids are ignored. */
-  cancel(id: string): void;
+  start(request: ChatCompletionRequest, caller?: Caller): Promise<{ id: string; route: RouteInfo; headers?: Record<string, string> }>;
+  /**
+   * Yields the chunks after `lastEventId` (all of them when absent), live until the generation ends.
+   * Only the key that started a generation may follow it; to anyone else it does not exist.
+   */
+  follow(id: string, lastEventId: string | null | undefined, signal: AbortSignal, caller?: Caller): AsyncGenerator<IndexedChunk>;
+  /** Stops a generation now: the client said it is done. Unknown ids (and other keys' generations) are ignored. */
+  cancel(id: string, caller?: Caller): void;
   /** Generations still running. */
   running(): number;
   /** Aborts everything (shutdown). */
@@ -40,6 +44,13 @@ interface Generation {
   followers: number;
   wake: Set<() => void>;
   timer: NodeJS.Timeout | null;
+  /** The key id that started it (`master`, or null when keys are off). */
+  owner: string | null;
+}
+
+function ownerOf(caller: Caller | undefined): string | null {
+  if (!caller) return null;
+  return caller.kind === "master" ? "master" : caller.key.id;
 }
 
 /** Creates an in-memory store (one replica). */
@@ -78,20 +89,20 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
   };
 
   return {
-    async start(request) {
+    async start(request, caller) {
       const controller = new AbortController();
-      const { value: stream, route } = await options.service.stream(request, { signal: controller.signal });
+      const { value: stream, route, headers } = await options.service.stream(request, { signal: controller.signal, caller });
       const id = `gen-${randomUUID()}`;
-      const gen: Generation = { chunks: [], state: "running", error: null, controller, followers: 0, wake: new Set(), timer: null };
+      const gen: Generation = { chunks: [], state: "running", error: null, controller, followers: 0, wake: new Set(), timer: null, owner: ownerOf(caller) };
       generations.set(id, gen);
       schedule(id, gen);
       void pump(id, gen, stream);
-      return { id, route };
+      return { id, route, headers };
     },
 
-    async *follow(id, lastEventId, signal) {
+    async *follow(id, lastEventId, signal, caller) {
       const gen = generations.get(id);
-      if (!gen) throw new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
+      if (!gen || gen.owner !== ownerOf(caller)) throw new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
       let next = resumePosition(lastEventId);
       gen.followers++;
       schedule(id, gen);
@@ -111,9 +122,9 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
       }
     },
 
-    cancel(id) {
+    cancel(id, caller) {
       const gen = generations.get(id);
-      if (!gen) return;
+      if (!gen || gen.owner !== ownerOf(caller)) return;
       generations.delete(id);
       if (gen.timer) clearTimeout(gen.timer);
       gen.controller.abort();
@@ -123,7 +134,12 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
     running: () => [...generations.values()].filter((g) => g.state === "running").length,
 
     close() {
-      for (const id of [...generations.keys()]) this.cancel(id);
+      for (const [id, gen] of [...generations]) {
+        generations.delete(id);
+        if (gen.timer) clearTimeout(gen.timer);
+        gen.controller.abort();
+        notify(gen);
+      }
     },
   };
 }

@@ -4,6 +4,7 @@
  * the registry for new requests while in-flight ones finish on the old one.
  */
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Model } from "../../shared/index.js";
+import type { Caller } from "../access/index.js";
 import type { Config } from "../config.js";
 import type { DeploymentSnapshot } from "../routing/deployment.js";
 import { createModelRegistry, type ModelRegistry } from "../routing/registry.js";
@@ -13,14 +14,19 @@ import { completeWithin, streamWithin } from "../routing/timeouts.js";
 /** Options of one call; the signal comes from the door and reaches the upstream request. */
 export interface CallOptions {
   signal: AbortSignal;
+  /** Who is calling, once a door authenticated them; required when keys are on (see `meterChat`). */
+  caller?: Caller;
 }
+
+/** A routed result plus the response headers the door should send (`x-ratelimit-*`). */
+export type Served<T> = Routed<T> & { headers?: Record<string, string> };
 
 /** Chat completions for any routable model. */
 export interface ChatService {
   /** One whole completion, and the route that produced it. */
-  complete(request: ChatCompletionRequest, options: CallOptions): Promise<Routed<ChatCompletion>>;
+  complete(request: ChatCompletionRequest, options: CallOptions): Promise<Served<ChatCompletion>>;
   /** Opens a stream; settles once its first chunk arrived, so every earlier failure was retryable and is a plain error. */
-  stream(request: ChatCompletionRequest, options: CallOptions): Promise<Routed<AsyncIterable<ChatCompletionChunk>>>;
+  stream(request: ChatCompletionRequest, options: CallOptions): Promise<Served<AsyncIterable<ChatCompletionChunk>>>;
   /** Every routable model. */
   models(): Model[];
   /** Health and load of every deployment. */

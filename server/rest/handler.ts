@@ -4,7 +4,8 @@
  * and errors to OpenAI error bodies.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ChatCompletionRequest, LanguruError, NotFoundError, fromZodError } from "../../shared/index.js";
+import { AuthenticationError, ChatCompletionRequest, LanguruError, NotFoundError, PermissionDeniedError, fromZodError } from "../../shared/index.js";
+import { keyFromHeaders, type Access, type Caller } from "../access/index.js";
 import type { ChatService } from "../chat/service.js";
 import type { RouteInfo } from "../routing/router.js";
 import { readJsonBody } from "./body.js";
@@ -14,16 +15,31 @@ import { writeChunkStream } from "./sse.js";
 /** Options of the REST handler. */
 export interface RestOptions {
   chat: ChatService;
+  /** Null when keys are off. */
+  access: Access | null;
   bodyLimitBytes: number;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, param: string) => Promise<void>;
+/** Who may call a route when keys are on. */
+type Audience = "key" | "master";
+type Handler = (req: IncomingMessage, res: ServerResponse, param: string, caller: Caller | undefined) => Promise<void>;
 
 /** Returns a handler for one request; `false` when the path is not a REST route. */
 export function createRestHandler(options: RestOptions) {
-  const { chat } = options;
+  const { chat, access } = options;
 
-  const completions: Handler = async (req, res) => {
+  // Runs before the body is read, so an unauthenticated client cannot make the gateway read megabytes.
+  const authenticate = async (req: IncomingMessage, audience: Audience): Promise<Caller | undefined> => {
+    if (!access) return undefined;
+    const token = keyFromHeaders(req.headers);
+    if (audience === "key") return access.authenticate(token);
+    if (access.isMaster(token)) return { kind: "master" };
+    if (!token) throw new AuthenticationError("You didn't provide an API key: this needs the master key.", { type: "invalid_request_error" });
+    await access.authenticate(token);
+    throw new PermissionDeniedError("This needs the master key.", { code: "master_key_required" });
+  };
+
+  const completions: Handler = async (req, res, _param, caller) => {
     const parsed = ChatCompletionRequest.safeParse(await readJsonBody(req, options.bodyLimitBytes));
     if (!parsed.success) throw fromZodError(parsed.error);
     const controller = new AbortController();
@@ -32,29 +48,31 @@ export function createRestHandler(options: RestOptions) {
       if (!res.writableFinished) controller.abort();
     });
     if (parsed.data.stream === true) {
-      const { value, route } = await chat.stream(parsed.data, { signal: controller.signal });
-      await writeChunkStream(res, value, routeHeaders(route));
+      const { value, route, headers } = await chat.stream(parsed.data, { signal: controller.signal, caller });
+      await writeChunkStream(res, value, { ...headers, ...routeHeaders(route) });
     } else {
-      const { value, route } = await chat.complete(parsed.data, { signal: controller.signal });
-      sendJson(res, 200, value, routeHeaders(route));
+      const { value, route, headers } = await chat.complete(parsed.data, { signal: controller.signal, caller });
+      sendJson(res, 200, value, { ...headers, ...routeHeaders(route) });
     }
   };
 
-  const listModels: Handler = async (_req, res) => sendJson(res, 200, { object: "list", data: chat.models() });
+  const visible = (caller: Caller | undefined) => chat.models().filter((m) => !access || !caller || access.allows(caller, m.id));
 
-  const getModel: Handler = async (_req, res, id) => {
-    const model = chat.models().find((m) => m.id === id);
+  const listModels: Handler = async (_req, res, _param, caller) => sendJson(res, 200, { object: "list", data: visible(caller) });
+
+  const getModel: Handler = async (_req, res, id, caller) => {
+    const model = visible(caller).find((m) => m.id === id);
     if (!model) throw new NotFoundError(`The model '${id}' does not exist`, { param: "model", code: "model_not_found" });
     sendJson(res, 200, model);
   };
 
   const listDeployments: Handler = async (_req, res) => sendJson(res, 200, { object: "list", data: chat.deployments() });
 
-  const routes: Array<{ method: string; path: RegExp; handle: Handler }> = [
-    { method: "GET", path: /^\/languru\/deployments\/?$/, handle: listDeployments },
-    { method: "POST", path: /^\/(?:v1\/)?chat\/completions\/?$/, handle: completions },
-    { method: "GET", path: /^\/(?:v1\/)?models\/?$/, handle: listModels },
-    { method: "GET", path: /^\/(?:v1\/)?models\/(.+)$/, handle: getModel },
+  const routes: Array<{ method: string; path: RegExp; handle: Handler; audience: Audience }> = [
+    { method: "GET", path: /^\/languru\/deployments\/?$/, handle: listDeployments, audience: "master" },
+    { method: "POST", path: /^\/(?:v1\/)?chat\/completions\/?$/, handle: completions, audience: "key" },
+    { method: "GET", path: /^\/(?:v1\/)?models\/?$/, handle: listModels, audience: "key" },
+    { method: "GET", path: /^\/(?:v1\/)?models\/(.+)$/, handle: getModel, audience: "key" },
   ];
 
   return async function handleRest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -69,7 +87,8 @@ export function createRestHandler(options: RestOptions) {
         res.setHeader("allow", matching.map((r) => r.method).join(", "));
         throw new LanguruError(405, `Method ${req.method} is not allowed on ${path}.`, { code: "method_not_allowed" });
       }
-      await route.handle(req, res, safeDecode(route.path.exec(path)?.[1] ?? ""));
+      const caller = await authenticate(req, route.audience);
+      await route.handle(req, res, safeDecode(route.path.exec(path)?.[1] ?? ""), caller);
     } catch (err) {
       sendError(res, err);
     }

@@ -2,7 +2,7 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { ChatCompletionRequest } from "../../shared/index.js";
-import { publicProcedure, router } from "../trpc.js";
+import { keyProcedure, router } from "../trpc.js";
 import { toTRPCError } from "../trpc-errors.js";
 
 const GenerationRef = z.object({ id: z.string().min(1) });
@@ -10,9 +10,9 @@ const GenerationRef = z.object({ id: z.string().min(1) });
 /** The chat router. */
 export const chatRouter = router({
   /** One whole `ChatCompletion`; `languru` says which deployment answered after how many tries. */
-  completions: publicProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx, signal }) => {
+  completions: keyProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx, signal }) => {
     try {
-      const { value, route } = await ctx.chat.complete({ ...input, stream: false }, { signal: signal ?? new AbortController().signal });
+      const { value, route } = await ctx.chat.complete({ ...input, stream: false }, { signal: signal ?? new AbortController().signal, caller: ctx.caller });
       return { ...value, languru: route };
     } catch (err) {
       throw toTRPCError(err);
@@ -23,9 +23,9 @@ export const chatRouter = router({
    * Starts a streamed generation and returns its id (and, as `languru`, the route that answered).
    * A POST, so the conversation may be large; errors before the first chunk are thrown here.
    */
-  start: publicProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx }) => {
+  start: keyProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx }) => {
     try {
-      const { id, route } = await ctx.generations.start({ ...input, stream: true });
+      const { id, route } = await ctx.generations.start({ ...input, stream: true }, ctx.caller);
       return { id, languru: route };
     } catch (err) {
       throw toTRPCError(err);
@@ -34,13 +34,14 @@ export const chatRouter = router({
 
   /**
    * Follows a generation: yields its `ChatCompletionChunk`s, each tracked by its index, so that a
-   * reconnecting client resumes after `lastEventId` instead of starting over.
+   * reconnecting client resumes after `lastEventId` instead of starting over. Only the key that
+   * started the generation may follow it (its key comes in `connectionParams`: SSE has no headers).
    */
-  stream: publicProcedure
+  stream: keyProcedure
     .input(GenerationRef.extend({ lastEventId: z.string().nullish() }))
     .subscription(async function* ({ input, ctx, signal }) {
       try {
-        const chunks = ctx.generations.follow(input.id, input.lastEventId, signal ?? new AbortController().signal);
+        const chunks = ctx.generations.follow(input.id, input.lastEventId, signal ?? new AbortController().signal, ctx.caller);
         for await (const { index, chunk } of chunks) yield tracked(String(index), chunk);
       } catch (err) {
         throw toTRPCError(err);
@@ -48,8 +49,8 @@ export const chatRouter = router({
     }),
 
   /** Stops a generation at once (the client is done with it) and with it the upstream request. */
-  cancel: publicProcedure.input(GenerationRef).mutation(({ input, ctx }) => {
-    ctx.generations.cancel(input.id);
+  cancel: keyProcedure.input(GenerationRef).mutation(({ input, ctx }) => {
+    ctx.generations.cancel(input.id, ctx.caller);
     return { id: input.id, cancelled: true };
   }),
 });

@@ -1,0 +1,233 @@
+/**
+ * The access service: who is calling (`authenticate`), whether they may make this call now
+ * (`admit`: model allow-list, budget, RPM and TPM, reserving the prompt-token estimate), and what
+ * it cost (`settle`: the actual usage corrects the token window and becomes a ledger row).
+ *
+ * Keys are cached per replica for `keyCacheMs`; a revocation on this replica applies at once, on
+ * others within that time. Store outage: a key seen in the last `STALE_MS` keeps working from the
+ * cache; any other key gets 503 (fail closed: never let an unknown key through).
+ */
+import type { Logger } from "pino";
+import {
+  AuthenticationError,
+  InsufficientQuotaError,
+  PermissionDeniedError,
+  RateLimitError,
+  ServiceUnavailableError,
+  type ChatCompletionRequest,
+} from "../../shared/index.js";
+import type { Limiter, TakeResult } from "../limits/index.js";
+import type { KeyRecord, Store, UsageRow } from "../store/index.js";
+import { costOf, type Ledger, type PriceTable } from "../usage/index.js";
+import { estimatePromptTokens } from "./estimate.js";
+import { rateLimitHeaders, retryAfter } from "./headers.js";
+import { hashKey, keyIdOf, matchesHash, redactKey } from "./keys.js";
+import { timingSafeEqual } from "node:crypto";
+
+// How old a cached key may be and still be trusted while the store is unreachable.
+const STALE_MS = 5 * 60_000;
+
+/** Who is calling: the master key (no limits), or one API key. */
+export type Caller = { kind: "master" } | { kind: "key"; key: KeyRecord };
+
+/** What `admit` reserved, handed back to `settle`. */
+export interface Reservation {
+  caller: Caller;
+  model: string;
+  estimate: number;
+  startedAt: number;
+  /** `x-ratelimit-*` headers for the response. */
+  headers: Record<string, string>;
+}
+
+/** How a call ended. */
+export interface Outcome {
+  deployment: string | null;
+  /** What the upstream reported; null when it did not (an error, a cut stream, an upstream that omits it). */
+  usage: { promptTokens: number; completionTokens: number } | null;
+  /** Completion tokens counted locally, used when `usage` is null. */
+  completionEstimate?: number;
+  status: number;
+  errorType: string | null;
+  ttftMs: number | null;
+  stream: boolean;
+}
+
+/** Authentication, admission and settlement. */
+export interface Access {
+  /** The caller for a presented key; throws 401 (no, bad, revoked, expired key) or 503 (store down). */
+  authenticate(token: string | null): Promise<Caller>;
+  /** True only for the master key. */
+  isMaster(token: string | null): boolean;
+  /** Whether the caller may use a model at all. */
+  allows(caller: Caller, model: string): boolean;
+  /** Checks model, budget and limits, and reserves the estimate; throws 403 or 429. */
+  admit(caller: Caller, request: ChatCompletionRequest): Promise<Reservation>;
+  /** Records the outcome; never throws, never waits on the store. */
+  settle(reservation: Reservation, outcome: Outcome): void;
+  /** Forgets a cached key (after an admin changed it). */
+  forget(id: string): void;
+  /** Called by the ledger after rows reached the store. */
+  flushed(rows: UsageRow[]): void;
+}
+
+/** What the access service is built from. */
+export interface AccessOptions {
+  masterKey: string;
+  store: Store;
+  limiter: Limiter;
+  ledger: Ledger;
+  prices: PriceTable;
+  keyCacheMs: number;
+  log: Logger;
+}
+
+/** Creates the access service. */
+export function createAccess(options: AccessOptions): Access {
+  const { store, limiter, ledger, log } = options;
+  const masterHash = Buffer.from(hashKey(options.masterKey), "hex");
+  const cache = new Map<string, { key: KeyRecord; at: number }>();
+  // Spend settled here but not yet in the store (the ledger is batched); budgets add it to the stored spend.
+  const unflushed = new Map<string, { tokens: number; usd: number }>();
+
+  const lookup = async (id: string): Promise<KeyRecord | null> => {
+    const cached = cache.get(id);
+    if (cached && Date.now() - cached.at < options.keyCacheMs) return cached.key;
+    try {
+      const key = await store.findKey(id);
+      if (key) cache.set(id, { key, at: Date.now() });
+      else cache.delete(id);
+      return key;
+    } catch (err) {
+      if (cached && Date.now() - cached.at < STALE_MS) {
+        log.warn({ err: { message: (err as Error).message }, keyId: id }, "key store unreachable; using the cached key");
+        return cached.key;
+      }
+      log.error({ err: { message: (err as Error).message } }, "key store unreachable; refusing keys not in the cache");
+      throw new ServiceUnavailableError("The gateway cannot verify API keys right now; try again shortly.", { code: "store_unavailable", headers: { "retry-after": "1" } });
+    }
+  };
+
+  const isMaster = (token: string | null) => {
+    if (!token) return false;
+    return timingSafeEqual(Buffer.from(hashKey(token), "hex"), masterHash);
+  };
+
+  const spentOf = (key: KeyRecord) => {
+    const pending = unflushed.get(key.id);
+    return { tokens: key.spentTokens + (pending?.tokens ?? 0), usd: key.spentUsd + (pending?.usd ?? 0) };
+  };
+
+  return {
+    isMaster,
+
+    async authenticate(token) {
+      if (!token) {
+        throw new AuthenticationError("You didn't provide an API key. Send it as 'Authorization: Bearer <key>' (or the 'api-key' header).", {
+          type: "invalid_request_error",
+        });
+      }
+      if (isMaster(token)) return { kind: "master" };
+      const incorrect = () => new AuthenticationError(`Incorrect API key provided: ${redactKey(token)}.`, { type: "invalid_request_error" });
+      const id = keyIdOf(token);
+      if (!id) throw incorrect();
+      const key = await lookup(id);
+      if (!key || !matchesHash(token, key.hash)) throw incorrect();
+      if (key.revokedAt) throw new AuthenticationError(`The API key ${redactKey(token)} has been revoked.`, { type: "invalid_request_error" });
+      if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) {
+        throw new AuthenticationError(`The API key ${redactKey(token)} expired at ${key.expiresAt.toISOString()}.`, { type: "invalid_request_error" });
+      }
+      return { kind: "key", key };
+    },
+
+    allows(caller, model) {
+      if (caller.kind === "master" || caller.key.models == null) return true;
+      return caller.key.models.some((m) => (m.endsWith("*") ? model.startsWith(m.slice(0, -1)) : m === model));
+    },
+
+    async admit(caller, request) {
+      const startedAt = Date.now();
+      const estimate = estimatePromptTokens(request);
+      if (caller.kind === "master") return { caller, model: request.model, estimate, startedAt, headers: {} };
+      const key = caller.key;
+      if (!this.allows(caller, request.model)) {
+        throw new PermissionDeniedError(`The API key ${key.id} does not have access to model '${request.model}'.`, {
+          type: "invalid_request_error",
+          param: "model",
+          code: "model_not_found",
+        });
+      }
+      const spent = spentOf(key);
+      if ((key.budgetTokens != null && spent.tokens >= key.budgetTokens) || (key.budgetUsd != null && spent.usd >= key.budgetUsd)) {
+        throw new InsufficientQuotaError(`The API key ${key.id} has used up its budget. Ask an admin to raise it.`);
+      }
+      const taken = await limiter.take(key.id, key, estimate);
+      const headers = rateLimitHeaders(taken);
+      if (taken.exceeded) throw rateLimited(key, taken, estimate, headers);
+      return { caller, model: request.model, estimate, startedAt, headers };
+    },
+
+    settle(reservation, outcome) {
+      const promptTokens = outcome.usage?.promptTokens ?? (outcome.status < 400 || outcome.completionEstimate ? reservation.estimate : 0);
+      const completionTokens = outcome.usage?.completionTokens ?? outcome.completionEstimate ?? 0;
+      const keyId = reservation.caller.kind === "key" ? reservation.caller.key.id : null;
+      const costUsd = costOf(options.prices, { deployment: outcome.deployment, model: reservation.model }, { promptTokens, completionTokens });
+      if (keyId && reservation.caller.kind === "key") {
+        const delta = promptTokens + completionTokens - reservation.estimate;
+        limiter.adjustTokens(keyId, reservation.caller.key, delta).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, "could not settle a token window"));
+        const pending = unflushed.get(keyId) ?? { tokens: 0, usd: 0 };
+        pending.tokens += promptTokens + completionTokens;
+        pending.usd += costUsd ?? 0;
+        unflushed.set(keyId, pending);
+      }
+      ledger.record({
+        at: new Date(reservation.startedAt),
+        keyId,
+        model: reservation.model,
+        deployment: outcome.deployment,
+        promptTokens,
+        completionTokens,
+        latencyMs: Date.now() - reservation.startedAt,
+        ttftMs: outcome.ttftMs,
+        status: outcome.status,
+        errorType: outcome.errorType,
+        costUsd,
+        stream: outcome.stream,
+      });
+    },
+
+    forget(id) {
+      cache.delete(id);
+    },
+
+    flushed(rows) {
+      for (const row of rows) {
+        if (!row.keyId) continue;
+        const tokens = row.promptTokens + row.completionTokens;
+        const usd = row.costUsd ?? 0;
+        const pending = unflushed.get(row.keyId);
+        if (pending) {
+          pending.tokens -= tokens;
+          pending.usd -= usd;
+          if (pending.tokens <= 0 && pending.usd <= 0) unflushed.delete(row.keyId);
+        }
+        // The cached copy was read before this flush; it now has to carry what moved out of `unflushed`.
+        const cached = cache.get(row.keyId);
+        if (cached) cached.key = { ...cached.key, spentTokens: cached.key.spentTokens + tokens, spentUsd: cached.key.spentUsd + usd };
+      }
+    },
+  };
+}
+
+function rateLimited(key: KeyRecord, taken: TakeResult, estimate: number, headers: Record<string, string>): RateLimitError {
+  const kind = taken.exceeded!;
+  const window = kind === "requests" ? taken.requests : taken.tokens;
+  const wait = retryAfter(window);
+  const label = kind === "requests" ? "requests per min (RPM)" : "tokens per min (TPM)";
+  const requested = kind === "requests" ? 1 : estimate;
+  const used = window ? window.limit - window.remaining : 0;
+  return new RateLimitError(
+    `Rate limit reached for API key ${key.id} on ${label}: Limit ${window?.limit}, Used ${used}, Requested ${requested}. Please try again in ${wait["retry-after"]}s.`,
+    { type: kind, headers: { ...headers, ...wait } },
+  );
+}

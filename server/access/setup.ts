@@ -1,0 +1,80 @@
+/**
+ * Builds access control from its config: the store (migrated), the limiter (memory or Redis),
+ * the ledger writer and the tokenizer. Only called when a master key is set.
+ */
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { createLimiter } from "../limits/index.js";
+import { createStore } from "../store/index.js";
+import { createLedger } from "../usage/index.js";
+import { createAdmin, type Admin } from "./admin.js";
+import type { AccessConfig } from "./config.js";
+import { loadTokenizer } from "./estimate.js";
+import { createAccess, type Access } from "./service.js";
+
+/** Access control with its state, ready to serve once `ready` resolves. */
+export interface AccessRuntime {
+  access: Access;
+  admin: Admin;
+  /** Resolves once the store is migrated, the tokenizer loaded and Redis (if any) tried. */
+  ready: Promise<void>;
+  /** Flushes the ledger, then closes the store and Redis. */
+  close(): Promise<void>;
+}
+
+// A replica starting while Redis is down should not wait long: it counts in memory until Redis is back.
+const REDIS_CONNECT_WAIT_MS = 2_000;
+
+/** Opens everything access control needs. */
+export function openAccess(config: AccessConfig & { masterKey: string }, log: Logger): AccessRuntime {
+  const store = createStore({ sqlitePath: config.sqlitePath, databaseUrl: config.databaseUrl, schema: config.schema });
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
+  const limiter = createLimiter({ redis, prefix: config.redisPrefix });
+  let access: Access | null = null;
+  const ledger = createLedger({ store, log, ...config.ledger, onFlushed: (rows) => access?.flushed(rows) });
+  access = createAccess({ masterKey: config.masterKey, store, limiter, ledger, prices: config.prices, keyCacheMs: config.keyCacheMs, log });
+  const admin = createAdmin({ store, access, ledger });
+
+  const ready = Promise.all([store.migrate(), loadTokenizer(), redis ? redisReady(redis) : null]).then(() => {
+    log.info({ store: store.kind, limits: redis ? "redis" : "memory" }, "access control on: API keys required");
+  });
+  // Whoever starts the gateway awaits `ready`; this only keeps an early failure from being reported as unhandled.
+  ready.catch(() => undefined);
+
+  return {
+    access,
+    admin,
+    ready,
+    async close() {
+      await ledger.close();
+      await store.close();
+      redis?.disconnect();
+    },
+  };
+}
+
+function connectRedis(url: string, log: Logger): Redis {
+  // No offline queue: while Redis is away, commands fail at once and the limiter counts in memory.
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  let down = false;
+  redis.on("error", (err: Error) => {
+    if (!down) log.warn({ err: { message: err.message } }, "redis unreachable: rate limits are counted per replica until it is back");
+    down = true;
+  });
+  redis.on("ready", () => {
+    if (down) log.info("redis reachable again: rate limits are shared");
+    down = false;
+  });
+  return redis;
+}
+
+function redisReady(redis: Redis): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, REDIS_CONNECT_WAIT_MS);
+    redis.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

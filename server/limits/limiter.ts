@@ -1,0 +1,102 @@
+/**
+ * Per-key requests-per-minute and tokens-per-minute windows, counted by rate-limiter-flexible:
+ * in memory by default, in Redis when configured so that every replica shares one count.
+ *
+ * Each kind is one limiter with an effectively unlimited point count; the key's own limit is
+ * compared here. That keeps one counter per key whatever its limit, so changing a key's RPM
+ * applies at once instead of starting a new count.
+ *
+ * Redis down: each replica counts in memory (rate-limiter-flexible's insurance limiter) until it
+ * is back, so limits hold per replica instead of failing every request or none.
+ */
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract, type RateLimiterRes } from "rate-limiter-flexible";
+import type { Redis } from "ioredis";
+
+// Large enough that the library never rejects on its own; our limits are compared in `take`.
+const UNLIMITED = 1e12;
+const WINDOW_S = 60;
+
+/** One window's state after a request was counted. */
+export interface WindowState {
+  limit: number;
+  remaining: number;
+  /** Until the window starts over. */
+  resetMs: number;
+}
+
+/** The limits of one key; null is unlimited. */
+export interface LimitSpec {
+  rpm: number | null;
+  tpm: number | null;
+}
+
+/** The outcome of taking a request: its windows, and which one (if any) was over. */
+export interface TakeResult {
+  requests: WindowState | null;
+  tokens: WindowState | null;
+  /** Set when the request was refused (and nothing was counted). */
+  exceeded: "requests" | "tokens" | null;
+}
+
+/** Counts requests and tokens per key per minute. */
+export interface Limiter {
+  /** Counts one request and `tokens`; when either window would go over, counts nothing and says which. */
+  take(keyId: string, spec: LimitSpec, tokens: number): Promise<TakeResult>;
+  /** After the call: adds `delta` tokens (negative gives back an over-estimate). */
+  adjustTokens(keyId: string, spec: LimitSpec, delta: number): Promise<void>;
+}
+
+/** Where counts live. */
+export interface LimiterOptions {
+  /** Shared counts; absent means this process's memory. */
+  redis?: Redis;
+  /** Prefix of every counter key (Redis keys are `<prefix>:rpm:<key id>`). */
+  prefix: string;
+}
+
+/** Creates a limiter. */
+export function createLimiter(options: LimiterOptions): Limiter {
+  const make = (kind: string): RateLimiterAbstract => {
+    const keyPrefix = `${options.prefix}:${kind}`;
+    const memory = new RateLimiterMemory({ points: UNLIMITED, duration: WINDOW_S, keyPrefix });
+    if (!options.redis) return memory;
+    return new RateLimiterRedis({ storeClient: options.redis, points: UNLIMITED, duration: WINDOW_S, keyPrefix, rejectIfRedisNotReady: true, insuranceLimiter: memory });
+  };
+  const requests = make("rpm");
+  const tokens = make("tpm");
+
+  return {
+    async take(keyId, spec, estimate) {
+      const [r, t] = await Promise.all([
+        spec.rpm == null ? null : requests.consume(keyId, 1),
+        spec.tpm == null || estimate <= 0 ? null : tokens.consume(keyId, estimate),
+      ]);
+      const reqState = spec.rpm == null ? null : windowOf(spec.rpm, r);
+      const tokState = spec.tpm == null ? null : t ? windowOf(spec.tpm, t) : await peek(tokens, keyId, spec.tpm);
+      const overRequests = r !== null && r.consumedPoints > spec.rpm!;
+      const overTokens = t !== null && t.consumedPoints > spec.tpm!;
+      if (!overRequests && !overTokens) return { requests: reqState, tokens: tokState, exceeded: null };
+      // Refused requests count against nothing, so a client retrying after `retry-after` is not punished twice.
+      await Promise.all([r ? requests.reward(keyId, 1) : null, t ? tokens.reward(keyId, estimate) : null]);
+      return {
+        requests: reqState && r ? { ...reqState, remaining: Math.max(0, spec.rpm! - (r.consumedPoints - 1)) } : reqState,
+        tokens: tokState && t ? { ...tokState, remaining: Math.max(0, spec.tpm! - (t.consumedPoints - estimate)) } : tokState,
+        exceeded: overRequests ? "requests" : "tokens",
+      };
+    },
+    async adjustTokens(keyId, spec, delta) {
+      if (spec.tpm == null || delta === 0) return;
+      if (delta > 0) await tokens.penalty(keyId, delta);
+      else await tokens.reward(keyId, -delta);
+    },
+  };
+}
+
+function windowOf(limit: number, res: RateLimiterRes | null): WindowState {
+  if (!res) return { limit, remaining: limit, resetMs: WINDOW_S * 1000 };
+  return { limit, remaining: Math.max(0, limit - res.consumedPoints), resetMs: Math.max(0, res.msBeforeNext) };
+}
+
+async function peek(limiter: RateLimiterAbstract, keyId: string, limit: number): Promise<WindowState> {
+  return windowOf(limit, await limiter.get(keyId));
+}
