@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import OpenAI, { AuthenticationError as OpenAIAuthError, PermissionDeniedError as OpenAIPermissionError, RateLimitError as OpenAIRateLimitError } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuthenticationError, InsufficientQuotaError, NotFoundError, PermissionDeniedError, RateLimitError, type ChatCompletionChunk } from "../client/index.js";
+import { AuthenticationError, InsufficientQuotaError, PermissionDeniedError, RateLimitError, type ChatCompletionChunk } from "../client/index.js";
 import { estimatePromptTokens, loadTokenizer } from "../server/access/index.js";
 import { adminClient, chat, createKey, limitHeaders, MASTER_KEY, startKeyedGateway, tempDir } from "./helpers/access.js";
 import { sdk, type TestGateway } from "./helpers/gateway.js";

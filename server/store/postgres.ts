@@ -40,15 +40,21 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   };
   const transaction = async (run: (client: pg.PoolClient) => Promise<void>) => {
     const client = await pool.connect();
+    // A checked-out client that loses its connection emits 'error'; unheard, that would crash the process.
+    const ignore = () => undefined;
+    client.on("error", ignore);
+    let broken: Error | undefined;
     try {
       await client.query("BEGIN");
       await run(client);
       await client.query("COMMIT");
     } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
+      await client.query("ROLLBACK").catch((rollbackErr: Error) => (broken = rollbackErr));
       throw err;
     } finally {
-      client.release();
+      client.off("error", ignore);
+      // A client whose rollback failed has lost its connection: destroy it instead of pooling it.
+      client.release(broken);
     }
   };
 
