@@ -48,6 +48,7 @@ describe.skipIf(!DATABASE_URL)("PostgreSQL outage", () => {
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("1");
     expect((await refused.json()).error).toMatchObject({ code: "store_unavailable", type: "api_error" });
+    await expect(adminClient(gateway).keys.list.query()).rejects.toMatchObject({ data: { status: 503, code: "SERVICE_UNAVAILABLE" } });
     // Wait for a flush to fail: the rows stay buffered.
     await new Promise((r) => setTimeout(r, 300));
 

@@ -1,5 +1,5 @@
 /** Key management and usage reports for the admin procedures (master key only). */
-import { NotFoundError } from "../../shared/index.js";
+import { LanguruError, NotFoundError, ServiceUnavailableError } from "../../shared/index.js";
 import type { KeyRecord, KeySettings, Store, UsageFilter, UsageReport } from "../store/index.js";
 import type { Ledger } from "../usage/index.js";
 import { generateKey } from "./keys.js";
@@ -27,7 +27,7 @@ export function createAdmin(options: { store: Store; access: Access; ledger: Led
     access.forget(id);
     return view(record);
   };
-  return {
+  const admin: Admin = {
     async createKey(settings) {
       const made = generateKey();
       const record = await store.insertKey({ ...settings, id: made.id, hash: made.hash });
@@ -40,6 +40,28 @@ export function createAdmin(options: { store: Store; access: Access; ledger: Led
       await ledger.flush();
       return store.queryUsage(filter);
     },
+  };
+  return storeFailuresAs503(admin);
+}
+
+// A store failure is an outage, not a bug: admins get a 503 they can retry, not an opaque 500.
+function storeFailuresAs503(admin: Admin): Admin {
+  const wrap =
+    <A extends unknown[], R>(run: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await run(...args);
+      } catch (err) {
+        if (err instanceof LanguruError) throw err;
+        throw new ServiceUnavailableError("The key store is unreachable right now; try again shortly.", { code: "store_unavailable", headers: { "retry-after": "1" } });
+      }
+    };
+  return {
+    createKey: wrap(admin.createKey),
+    listKeys: wrap(admin.listKeys),
+    updateKey: wrap(admin.updateKey),
+    revokeKey: wrap(admin.revokeKey),
+    usage: wrap(admin.usage),
   };
 }
 
