@@ -1,39 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { completion, fail, startFakeUpstream, stream } from "./helpers/fake-upstream.js";
+import { killProcesses, startProcess } from "./helpers/process.js";
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill("SIGKILL");
-});
-
-/** Starts `server/main.ts` as `npm start` does and waits for its startup line. */
-async function startProcess(env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
-    env: { ...process.env, PORT: "0", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  const lines: Array<Record<string, unknown>> = [];
-  const stderr: string[] = [];
-  child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString()));
-  const reader = createInterface({ input: child.stdout! });
-  const started = new Promise<Record<string, unknown>>((resolve, reject) => {
-    reader.on("line", (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      lines.push(entry);
-      if (typeof entry.url === "string") resolve(entry);
-    });
-    child.once("exit", (code) => reject(new Error(`exited with ${code}: ${stderr.join("")}`)));
-  });
-  const startup = await started;
-  return { child, url: startup.url as string, startup, lines, stderr };
-}
+afterEach(() => killProcesses());
 
 describe("server process", () => {
   it("logs one startup line listing its models, and serves", async () => {
@@ -49,7 +23,7 @@ describe("server process", () => {
       env: { ...process.env, PORT: "not-a-port", LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    children.push(child);
+    child.once("error", () => undefined);
     let out = "";
     child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
     const [code] = (await once(child, "exit")) as [number];

@@ -4,8 +4,10 @@
  */
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chat, createKey, limitHeaders, startKeyedGateway, tempDir } from "./helpers/access.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createLanguruClient } from "../client/index.js";
+import { killProcesses, startProcess } from "./helpers/process.js";
+import { MASTER_KEY, chat, createKey, limitHeaders, startKeyedGateway, tempDir } from "./helpers/access.js";
 import type { TestGateway } from "./helpers/gateway.js";
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -48,6 +50,33 @@ describe.skipIf(!REDIS_URL)("rate limits shared through Redis", () => {
     // Each call uses 20 tokens (10 words in, 10 out) after settling; a 27-token estimate must fit under 120.
     expect(used).toBeLessThanOrEqual(120);
     expect(used).toBeGreaterThanOrEqual(80);
+  });
+});
+
+describe.skipIf(!REDIS_URL)("two server processes sharing Redis", () => {
+  const tmp = tempDir();
+  afterEach(() => killProcesses());
+  afterAll(() => tmp.cleanup());
+
+  it("enforce one combined RPM limit", async () => {
+    const env = {
+      LANGURU_MASTER_KEY: MASTER_KEY,
+      LANGURU_DB: path.join(tmp.dir, "shared.db"),
+      REDIS_URL: REDIS_URL!,
+      LANGURU_REDIS_PREFIX: `languru-procs-${randomBytes(6).toString("hex")}`,
+    };
+    const a = await startProcess(env);
+    const b = await startProcess(env);
+    const { key } = await createLanguruClient({ url: a.url, apiKey: MASTER_KEY }).trpc.keys.create.mutate({ rpm: 4 });
+    const call = (url: string) =>
+      fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: "echo", messages: [{ role: "user", content: "hi" }] }),
+      }).then((r) => r.status);
+    const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => call(i % 2 === 0 ? a.url : b.url)));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(4);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(6);
   });
 });
 
