@@ -3,13 +3,15 @@
  * each statement takes microseconds, so the async interface just wraps it. WAL mode lets several
  * processes on one machine share the file.
  */
-import Database from "better-sqlite3";
+import { createRequire } from "node:module";
+import type BetterSqlite3 from "better-sqlite3";
 import { migrations } from "./migrations.js";
 import { DEFAULT_USAGE_LIMIT, keyFromRow, settingColumns, spendByKey, usageFromRow, usageWhere, type KeyRow, type UsageDbRow } from "./rows.js";
 import type { KeyRecord, Store, UsageTotals } from "./types.js";
 
 /** Opens (creating if needed) a SQLite store at `path`. */
 export function createSqliteStore(path: string): Store {
+  const Database = loadDriver();
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
   db.pragma("busy_timeout = 5000");
@@ -96,4 +98,18 @@ export function totals(requests: number, prompt: number | null, completion: numb
   const p = Number(prompt ?? 0);
   const c = Number(completion ?? 0);
   return { requests: Number(requests), promptTokens: p, completionTokens: c, totalTokens: p + c, costUsd: Number(cost ?? 0) };
+}
+
+// better-sqlite3 is an optional native dependency (it compiles from source here, so it needs
+// python3, make and a C++ compiler). Loading it only when SQLite is used keeps a gateway without
+// keys, or with PostgreSQL, working on a machine where it could not be built.
+function loadDriver(): typeof BetterSqlite3 {
+  try {
+    return createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
+  } catch (err) {
+    throw new Error(
+      `the SQLite store needs the better-sqlite3 native module, which is not installed or did not build (${(err as Error).message}). ` +
+        "Install python3, make and a C++ compiler and run `npm rebuild better-sqlite3`, or set DATABASE_URL to use PostgreSQL.",
+    );
+  }
 }
