@@ -14,7 +14,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const gateway = await listen(config);
+  let gateway: Gateway;
+  try {
+    gateway = await listen(config);
+  } catch (err) {
+    // A port in use, a store that cannot open: say so in one line, not a stack trace.
+    log.fatal({ err: (err as Error).message }, `cannot start: ${(err as Error).message}`);
+    process.exit(1);
+  }
   const models = gateway.services.chat.models().map((m) => m.id);
   log.info({ url: gateway.url(), models }, `languru listening on ${gateway.url()} serving ${models.join(", ")}`);
 

@@ -105,7 +105,10 @@ export function totals(requests: number, prompt: number | null, completion: numb
 // keys, or with PostgreSQL, working on a machine where it could not be built.
 function loadDriver(): typeof BetterSqlite3 {
   try {
-    return createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
+    const Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
+    // The native part loads on first use, not on require: open a throwaway database to find out now.
+    new Database(":memory:").close();
+    return Database;
   } catch (err) {
     throw new Error(
       `the SQLite store needs the better-sqlite3 native module, which is not installed or did not build (${(err as Error).message}). ` +
