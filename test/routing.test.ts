@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig, type Config, type ModelSettings, type ProviderSettings } from "../server/config.js";
 import { completion, delayed, drop, fail, hang, ok, raw, startFakeUpstream, stream, type FakeUpstream } from "./helpers/fake-upstream.js";
-import { sdk, startGateway, type TestGateway } from "./helpers/gateway.js";
+import { sdk, startGateway, upstreamProvider, type TestGateway } from "./helpers/gateway.js";
 import { expectSpec } from "./helpers/spec.js";
 
 const base = loadConfig({});
@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 function provider(name: string, upstream: FakeUpstream, extra: Partial<ProviderSettings> = {}): ProviderSettings {
-  return { name, kind: "openai-compatible", baseURL: upstream.baseURL, apiKey: `sk-${name}-secret-0000`, headers: {}, timeoutMs: 10_000, discovery: false, models: [], ...extra };
+  return upstreamProvider(upstream.baseURL, [], { name, timeoutMs: 10_000, ...extra });
 }
 
 function model(name: string, deployments: Array<[string, string, number?]>, extra: Partial<ModelSettings> = {}): ModelSettings {

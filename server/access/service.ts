@@ -59,6 +59,8 @@ export interface Access {
   authenticate(token: string | null): Promise<Caller>;
   /** True only for the master key. */
   isMaster(token: string | null): boolean;
+  /** The master caller; throws 401 (no or bad key) or 403 (a valid key that is not the master key). */
+  authenticateMaster(token: string | null): Promise<Caller>;
   /** Whether the caller may use a model at all. */
   allows(caller: Caller, model: string): boolean;
   /** Checks model, budget and limits, and reserves the estimate; throws 403 or 429. */
@@ -120,6 +122,13 @@ export function createAccess(options: AccessOptions): Access {
 
   return {
     isMaster,
+
+    async authenticateMaster(token) {
+      if (isMaster(token)) return { kind: "master" };
+      if (!token) throw new AuthenticationError("You didn't provide an API key: this needs the master key.", { type: "invalid_request_error" });
+      await this.authenticate(token);
+      throw new PermissionDeniedError("This needs the master key.", { code: "master_key_required" });
+    },
 
     async authenticate(token) {
       if (!token) {

@@ -4,7 +4,7 @@
  * and errors to OpenAI error bodies.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AuthenticationError, ChatCompletionRequest, LanguruError, NotFoundError, PermissionDeniedError, fromZodError } from "../../shared/index.js";
+import { ChatCompletionRequest, LanguruError, NotFoundError, fromZodError } from "../../shared/index.js";
 import { keyFromHeaders, type Access, type Caller } from "../access/index.js";
 import type { ChatService } from "../chat/service.js";
 import type { RouteInfo } from "../routing/router.js";
@@ -32,11 +32,7 @@ export function createRestHandler(options: RestOptions) {
   const authenticate = async (req: IncomingMessage, audience: Audience): Promise<Caller | undefined> => {
     if (!access) return undefined;
     const token = keyFromHeaders(req.headers);
-    if (audience === "key") return access.authenticate(token);
-    if (access.isMaster(token)) return { kind: "master" };
-    if (!token) throw new AuthenticationError("You didn't provide an API key: this needs the master key.", { type: "invalid_request_error" });
-    await access.authenticate(token);
-    throw new PermissionDeniedError("This needs the master key.", { code: "master_key_required" });
+    return audience === "key" ? access.authenticate(token) : access.authenticateMaster(token);
   };
 
   const completions: Handler = async (req, res, _param, caller) => {
