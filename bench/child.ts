@@ -21,7 +21,13 @@ import { startUpstream } from "./upstream.js";
 function gatewayConfig(upstream: URL): Config {
   const dir = mkdtempSync(join(tmpdir(), "languru-bench-"));
   const path = join(dir, "config.json");
-  const provider = { name: "fake", kind: "openai-compatible", baseURL: new URL("/v1", upstream).toString(), apiKeyEnv: "BENCH_UPSTREAM_KEY", models: ["bench"] };
+  const provider = {
+    name: "fake",
+    kind: "openai-compatible",
+    baseURL: new URL("/v1", upstream).toString(),
+    apiKeyEnv: "BENCH_UPSTREAM_KEY",
+    models: ["bench"],
+  };
   writeFileSync(path, JSON.stringify({ providers: [provider] }));
   // Kept until exit: the gateway may read its config file again (reload).
   process.on("exit", () => rmSync(dir, { recursive: true, force: true }));

@@ -91,12 +91,22 @@ export function http(options: HttpOptions): Promise<{ status: number; body: stri
       headers["content-length"] = Buffer.byteLength(options.body);
     }
     const req = request(
-      { host: options.url.hostname, port: options.url.port, path: options.url.pathname + options.url.search, method: options.method, headers, agent: options.agent },
+      {
+        host: options.url.hostname,
+        port: options.url.port,
+        path: options.url.pathname + options.url.search,
+        method: options.method,
+        headers,
+        agent: options.agent,
+      },
       (res) => {
         res.setEncoding("utf8");
         let body = "";
         res.on("data", (text: string) => {
-          if (!options.onData) return void (body += text);
+          if (!options.onData) {
+            body += text;
+            return;
+          }
           try {
             options.onData(text);
           } catch (err) {

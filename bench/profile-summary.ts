@@ -89,7 +89,10 @@ function main(): void {
     }
   }
   const rows = (map: Map<string, number>) =>
-    [...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([key, us]) => [key, fmt(us / 1000, 0), fmt((100 * us) / total, 1)]);
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([key, us]) => [key, fmt(us / 1000, 0), fmt((100 * us) / total, 1)]);
   if (callersOf) {
     // The heaviest stacks (project and dependency frames, five deep) under one hot function.
     const stacks = new Map<string, number>();
@@ -98,7 +101,8 @@ function main(): void {
       const frames: string[] = [];
       for (let at = parent.get(id); at !== undefined && frames.length < 5; at = parent.get(at)) {
         const frame = byId.get(at)?.callFrame;
-        if (frame && frame.functionName !== "" && !frame.url.startsWith("node:")) frames.push(`${frame.functionName} ${ownerOf(frame.url)}:${frame.lineNumber + 1}`);
+        if (frame && frame.functionName !== "" && !frame.url.startsWith("node:"))
+          frames.push(`${frame.functionName} ${ownerOf(frame.url)}:${frame.lineNumber + 1}`);
       }
       add(stacks, frames.join(" ← ") || "(no JS caller)", us);
     }

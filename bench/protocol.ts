@@ -4,9 +4,7 @@
 export type Role = "upstream" | "proxy" | "gateway";
 
 /** Child to parent. */
-export type ChildMessage =
-  | { type: "ready"; url: string }
-  | { type: "stats"; connections: number; cpuMs: number; systemMs: number };
+export type ChildMessage = { type: "ready"; url: string } | { type: "stats"; connections: number; cpuMs: number; systemMs: number };
 
 /** Parent to child. */
 export type ParentMessage = { type: "stats" } | { type: "close" };

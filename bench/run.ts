@@ -52,7 +52,13 @@ function numberFrom(env: NodeJS.ProcessEnv, name: string, { fallback, min, max }
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
-  const only = env.BENCH_ONLY ? new Set(env.BENCH_ONLY.split(",").map((s) => s.trim()).filter(Boolean)) : null;
+  const only = env.BENCH_ONLY
+    ? new Set(
+        env.BENCH_ONLY.split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+    : null;
   for (const id of only ?? []) {
     if (!WORKLOADS.some((w) => w.id === id)) throw new Error(`BENCH_ONLY: unknown row '${id}' (rows: ${WORKLOADS.map((w) => w.id).join(", ")})`);
   }
@@ -104,8 +110,7 @@ interface RowServers {
 
 /** One round of one row: warm up, a loaded phase (with CPU and connection counters), a serial phase. */
 async function measureRound({ row, task, servers, settings }: { row: Row; task: Task; servers: RowServers; settings: Settings }): Promise<void> {
-  const phase = (concurrency: number, seconds: number) =>
-    runLoad({ concurrency, durationMs: seconds * 1000, maxRequests: MAX_REQUESTS_PER_PHASE, task });
+  const phase = (concurrency: number, seconds: number) => runLoad({ concurrency, durationMs: seconds * 1000, maxRequests: MAX_REQUESTS_PER_PHASE, task });
   if (settings.warmupSeconds > 0) await phase(settings.concurrency, settings.warmupSeconds);
 
   const stats = () => Promise.all([servers.upstream.stats(), servers.middle?.stats() ?? Promise.resolve(null)]);
@@ -159,7 +164,7 @@ function report(rows: Row[], settings: Settings): string {
   const summaries = new Map(rows.map((r) => [r.workload.id, summarize(r)]));
   const baseline = (row: Row, via: "direct" | "proxy") => {
     const base = rows.find((r) => r.workload.via === via && r.workload.stream === row.workload.stream);
-    return base ? summaries.get(base.workload.id) ?? null : null;
+    return base ? (summaries.get(base.workload.id) ?? null) : null;
   };
   const diff = (a: number, b: number | undefined) => (b === undefined ? null : a - b);
   const name = (row: Row) => `${row.workload.label} [${row.workload.id}]`;
@@ -247,7 +252,20 @@ function report(rows: Row[], settings: Settings): string {
     "CPU time (user + system, all threads) per completed request of each process, in µs; the middle hop is the bare proxy or the gateway, " +
       "with the kernel's (system) share, and × bare proxy compares its CPU per request with the proxy's. Then the TCP connections each server accepted during the phase.",
     "",
-    table(["row", "middle-hop CPU µs/req", "of it kernel", "× bare proxy", "upstream CPU µs/req", "load-gen CPU µs/req", "conns to middle hop", "conns to upstream", "requests"], cost),
+    table(
+      [
+        "row",
+        "middle-hop CPU µs/req",
+        "of it kernel",
+        "× bare proxy",
+        "upstream CPU µs/req",
+        "load-gen CPU µs/req",
+        "conns to middle hop",
+        "conns to upstream",
+        "requests",
+      ],
+      cost,
+    ),
     ...(failures.length > 0 ? ["", "## Errors", "", ...failures.map((r) => `- ${r.workload.id}: ${r.loaded.firstError ?? r.serial.firstError ?? ""}`)] : []),
     "",
   ].join("\n");
@@ -266,7 +284,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }, budgetMs);
   watchdog.unref();
-  process.on("exit", () => servers.forEach((s) => s.kill()));
+  process.on("exit", () => {
+    for (const s of servers) s.kill();
+  });
 
   log(`starting upstream, proxy and gateway; then ${workloads.length} rows × ~${perRow.toFixed(1)} s`);
   const upstream = await forkServer({ role: "upstream" });
@@ -307,7 +327,12 @@ async function main(): Promise<void> {
     await Promise.all(servers.map((s) => s.close()));
   }
   for (const { row } of rows) if (row.loaded.firstError) log(`${row.workload.id}: ${row.loaded.errors} errors, first: ${row.loaded.firstError}`);
-  process.stdout.write(report(rows.map((r) => r.row), settings));
+  process.stdout.write(
+    report(
+      rows.map((r) => r.row),
+      settings,
+    ),
+  );
   if (settings.cpuProfDir) log(`gateway CPU profile written to ${settings.cpuProfDir}`);
   clearTimeout(watchdog);
   // Keep-alive sockets of the SDK's fetch would otherwise hold the process open.

@@ -40,13 +40,24 @@ async function main(): Promise<void> {
     const sdk = new OpenAI({ apiKey: "sk-bench-not-a-key", baseURL: new URL("/v1", upstream.url).toString(), maxRetries: 0 });
 
     const clients: Array<{ name: string; calls: number; call: () => Promise<void> }> = [
-      { name: "node:http, keep-alive agent", calls: CALLS, call: async () => void JSON.parse((await http({ agent, url, method: "POST", body, timeoutMs: TIMEOUT_MS })).body) },
+      {
+        name: "node:http, keep-alive agent",
+        calls: CALLS,
+        call: async () => void JSON.parse((await http({ agent, url, method: "POST", body, timeoutMs: TIMEOUT_MS })).body),
+      },
       {
         name: "fetch (Node's bundled undici)",
         calls: CALLS,
-        call: async () => void (await (await fetch(url, { method: "POST", body, headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(TIMEOUT_MS) })).json()),
+        call: async () =>
+          void (await (
+            await fetch(url, { method: "POST", body, headers: { "content-type": "application/json" }, signal: AbortSignal.timeout(TIMEOUT_MS) })
+          ).json()),
       },
-      { name: "openai SDK `chat.completions.create`", calls: CALLS, call: async () => void (await sdk.chat.completions.create(request, { signal: AbortSignal.timeout(TIMEOUT_MS) })) },
+      {
+        name: "openai SDK `chat.completions.create`",
+        calls: CALLS,
+        call: async () => void (await sdk.chat.completions.create(request, { signal: AbortSignal.timeout(TIMEOUT_MS) })),
+      },
       {
         name: "node:http + SSE parse, streamed",
         calls: STREAM_CALLS,

@@ -120,7 +120,10 @@ function restStream(base: string, requestBody = restStreamBody): Workload["prepa
         let text = "";
         let done = false;
         const onData = sseParser(({ data }) => {
-          if (data === "[DONE]") return void (done = true);
+          if (data === "[DONE]") {
+            done = true;
+            return;
+          }
           const piece = firstChoiceText(JSON.parse(data), "delta");
           if (piece === undefined) throw new Error(`not a chunk: ${data.slice(0, 200)}`);
           if (piece !== "") firstChunkAt ??= performance.now();
@@ -171,7 +174,10 @@ function trpcRawStream(): Workload["prepare"] {
         let text = "";
         let done = false;
         const onData = sseParser(({ event, data }) => {
-          if (event === "return") return void (done = true);
+          if (event === "return") {
+            done = true;
+            return;
+          }
           if (event === "serialized-error") throw new Error(`stream error: ${data.slice(0, 200)}`);
           if (event !== "message") return;
           const wire: unknown = JSON.parse(data);
@@ -245,6 +251,20 @@ export const WORKLOADS: Workload[] = [
   { id: "rest-sse", label: "Languru REST `stream: true`", stream: true, via: "gateway", prepare: (c) => restStream(c.targets.gateway)(c) },
   { id: "trpc-sdk-sse", label: "Languru tRPC `client.chat.stream`", stream: true, via: "gateway", prepare: sdkStream() },
   { id: "trpc-raw-sse", label: "Languru tRPC start + subscribe, raw HTTP", stream: true, via: "gateway", prepare: trpcRawStream() },
-  { id: "rest-echo", label: "Languru REST, `echo` model (no upstream)", stream: false, via: "gateway", extra: true, prepare: (c) => restComplete(c.targets.gateway, echoBody)(c) },
-  { id: "rest-echo-sse", label: "Languru REST `stream: true`, `echo` model (no upstream)", stream: true, via: "gateway", extra: true, prepare: (c) => restStream(c.targets.gateway, echoStreamBody)(c) },
+  {
+    id: "rest-echo",
+    label: "Languru REST, `echo` model (no upstream)",
+    stream: false,
+    via: "gateway",
+    extra: true,
+    prepare: (c) => restComplete(c.targets.gateway, echoBody)(c),
+  },
+  {
+    id: "rest-echo-sse",
+    label: "Languru REST `stream: true`, `echo` model (no upstream)",
+    stream: true,
+    via: "gateway",
+    extra: true,
+    prepare: (c) => restStream(c.targets.gateway, echoStreamBody)(c),
+  },
 ];

@@ -74,7 +74,12 @@ function settings(v: Values, patch: boolean) {
   };
   return {
     name: opt(v.name, (s) => s),
-    models: opt(v.models, (s) => s.split(",").map((m) => m.trim()).filter(Boolean)),
+    models: opt(v.models, (s) =>
+      s
+        .split(",")
+        .map((m) => m.trim())
+        .filter(Boolean),
+    ),
     rpm: opt(v.rpm, (s) => integer(s, "rpm")),
     tpm: opt(v.tpm, (s) => integer(s, "tpm")),
     budgetUsd: opt(v.budget, (s) => number(s.replace(/^\$/, ""), "budget")),

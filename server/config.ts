@@ -8,10 +8,7 @@ import { z } from "zod";
 import { formatPath } from "../shared/validation.js";
 import { AccessEnv, PricesConfig, accessConfigFrom, type AccessConfig } from "./access/config.js";
 
-const ModelEntry = z.union([
-  z.string().min(1),
-  z.strictObject({ name: z.string().min(1), upstream: z.string().min(1) }),
-]);
+const ModelEntry = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1), upstream: z.string().min(1) })]);
 
 /** One OpenAI-compatible upstream: OpenAI, Azure, Ollama, vLLM, Groq, OpenRouter, ... */
 export const ProviderConfig = z.strictObject({
@@ -97,7 +94,8 @@ const FileConfig = z
     const names = new Set<string>(["echo"]);
     file.providers.forEach((p, i) => {
       for (const m of p.models) names.add(typeof m === "string" ? m : m.name);
-      if (file.providers.findIndex((q) => q.name === p.name) !== i) ctx.addIssue({ code: "custom", path: ["providers", i, "name"], message: `duplicate provider '${p.name}'` });
+      if (file.providers.findIndex((q) => q.name === p.name) !== i)
+        ctx.addIssue({ code: "custom", path: ["providers", i, "name"], message: `duplicate provider '${p.name}'` });
     });
     file.models.forEach((m, i) => {
       for (const name of [m.name, ...m.aliases]) {
@@ -105,7 +103,8 @@ const FileConfig = z
         names.add(name);
       }
       m.deployments.forEach((d, j) => {
-        if (!providers.has(d.provider)) ctx.addIssue({ code: "custom", path: ["models", i, "deployments", j, "provider"], message: `unknown provider '${d.provider}'` });
+        if (!providers.has(d.provider))
+          ctx.addIssue({ code: "custom", path: ["models", i, "deployments", j, "provider"], message: `unknown provider '${d.provider}'` });
       });
     });
     file.models.forEach((m, i) => {
@@ -152,7 +151,11 @@ export class ConfigError extends Error {}
 const Env = AccessEnv.extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8680),
   HOST: z.string().min(1).default("127.0.0.1"),
-  LANGURU_BODY_LIMIT: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  LANGURU_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
   LANGURU_RESUME_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   LANGURU_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   LANGURU_ECHO_DELAY_MS: z.coerce.number().int().min(0).max(10_000).optional(),
@@ -182,7 +185,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       headers: {},
       timeoutMs: 600_000,
       discovery: false,
-      models: e.OPENAI_MODELS.split(",").map((m) => m.trim()).filter(Boolean),
+      models: e.OPENAI_MODELS.split(",")
+        .map((m) => m.trim())
+        .filter(Boolean),
     });
   }
   return {

@@ -1,10 +1,10 @@
 /** `npm start`: load the config, listen, log one startup line, and shut down gracefully on SIGTERM/SIGINT. */
-import { ConfigError, loadConfig } from "./config.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
 import { listen, type Gateway } from "./http.js";
 import { log } from "./log.js";
 
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (err) {
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
  * keeps serving. Listening settings (PORT, HOST) need a restart.
  */
 async function reload(gateway: Gateway): Promise<void> {
-  let next;
+  let next: Config;
   try {
     next = loadConfig();
   } catch (err) {

@@ -44,51 +44,75 @@ export class LanguruError extends Error {
 
 /** 400: the request is malformed; `param` names the field. */
 export class InvalidRequestError extends LanguruError {
-  constructor(message: string, d: ErrorDetails = {}) { super(400, message, d); }
+  constructor(message: string, d: ErrorDetails = {}) {
+    super(400, message, d);
+  }
 }
 /** 401: no key, or a key that is not valid. */
 export class AuthenticationError extends LanguruError {
-  constructor(message: string, d: ErrorDetails = {}) { super(401, message, { code: "invalid_api_key", ...d }); }
+  constructor(message: string, d: ErrorDetails = {}) {
+    super(401, message, { code: "invalid_api_key", ...d });
+  }
 }
 /** 403: the key may not do this. */
 export class PermissionDeniedError extends LanguruError {
-  constructor(message: string, d: ErrorDetails = {}) { super(403, message, d); }
+  constructor(message: string, d: ErrorDetails = {}) {
+    super(403, message, d);
+  }
 }
 /** 404: no such model (or generation). */
 export class NotFoundError extends LanguruError {
-  constructor(message: string, d: ErrorDetails = {}) { super(404, message, d); }
+  constructor(message: string, d: ErrorDetails = {}) {
+    super(404, message, d);
+  }
 }
 /** 413: the body is over the configured limit. */
 export class PayloadTooLargeError extends LanguruError {
-  constructor(message: string, d: ErrorDetails = {}) { super(413, message, d); }
+  constructor(message: string, d: ErrorDetails = {}) {
+    super(413, message, d);
+  }
 }
 /** 415: the body is not JSON. */
 export class UnsupportedMediaTypeError extends LanguruError {
-  constructor(message: string, d: ErrorDetails = {}) { super(415, message, d); }
+  constructor(message: string, d: ErrorDetails = {}) {
+    super(415, message, d);
+  }
 }
 /** 429: over a rate limit or out of quota; `headers` carries `retry-after`. */
 export class RateLimitError extends LanguruError {
-  constructor(message: string, d: ErrorDetails = {}) { super(429, message, { code: "rate_limit_exceeded", ...d }); }
+  constructor(message: string, d: ErrorDetails = {}) {
+    super(429, message, { code: "rate_limit_exceeded", ...d });
+  }
 }
 /** 429 `insufficient_quota`: the key's token or spend budget is used up; retrying will not help. */
 export class InsufficientQuotaError extends LanguruError {
-  constructor(message: string, d: ErrorDetails = {}) { super(429, message, { type: "insufficient_quota", code: "insufficient_quota", ...d }); }
+  constructor(message: string, d: ErrorDetails = {}) {
+    super(429, message, { type: "insufficient_quota", code: "insufficient_quota", ...d });
+  }
 }
 /** 502: the upstream failed, answered 5xx or dropped the connection. */
 export class UpstreamError extends LanguruError {
-  constructor(message: string, d: ErrorDetails = {}) { super(502, message, { code: "upstream_error", ...d }); }
+  constructor(message: string, d: ErrorDetails = {}) {
+    super(502, message, { code: "upstream_error", ...d });
+  }
 }
 /** 503: every deployment of the model is cooling down; `retry-after` says when to come back. */
 export class ServiceUnavailableError extends LanguruError {
-  constructor(message: string, d: ErrorDetails = {}) { super(503, message, { code: "service_unavailable", ...d }); }
+  constructor(message: string, d: ErrorDetails = {}) {
+    super(503, message, { code: "service_unavailable", ...d });
+  }
 }
 /** 504: the upstream did not answer in time. */
 export class TimeoutError extends LanguruError {
-  constructor(message: string, d: ErrorDetails = {}) { super(504, message, { code: "upstream_timeout", ...d }); }
+  constructor(message: string, d: ErrorDetails = {}) {
+    super(504, message, { code: "upstream_timeout", ...d });
+  }
 }
 /** 500: a bug of ours; the message never carries internals. */
 export class InternalError extends LanguruError {
-  constructor(message = "internal error", d: ErrorDetails = {}) { super(500, message, d); }
+  constructor(message = "internal error", d: ErrorDetails = {}) {
+    super(500, message, d);
+  }
 }
 
 function defaultType(status: number): string {

@@ -65,7 +65,9 @@ describe("401 invalid_api_key", () => {
   });
 
   it("through the official client and the typed SDK", async () => {
-    await expect(openai("sk-wrong-key-000000000000").chat.completions.create({ model: "echo", messages: [user("hi")] })).rejects.toBeInstanceOf(OpenAIAuthError);
+    await expect(openai("sk-wrong-key-000000000000").chat.completions.create({ model: "echo", messages: [user("hi")] })).rejects.toBeInstanceOf(
+      OpenAIAuthError,
+    );
     const client = sdk(gateway);
     await expect(client.chat.completions({ model: "echo", prompt: "hi" })).rejects.toBeInstanceOf(AuthenticationError);
     await expect(client.models.list()).rejects.toMatchObject({ status: 401, code: "invalid_api_key" });
@@ -95,7 +97,17 @@ describe("a valid key", () => {
     const { id } = await sdk(gateway, { apiKey: a.key }).trpc.chat.start.mutate({ model: "echo", prompt: "slow words here", echo_delay_ms: 200 });
     const other = sdk(gateway, { apiKey: b.key }).trpc;
     const error = await new Promise<unknown>((resolve) => {
-      const sub = other.chat.stream.subscribe({ id }, { onError: (err) => (sub.unsubscribe(), resolve(err)), onData: () => resolve("data"), onComplete: () => resolve("complete") });
+      const sub = other.chat.stream.subscribe(
+        { id },
+        {
+          onError: (err) => {
+            sub.unsubscribe();
+            resolve(err);
+          },
+          onData: () => resolve("data"),
+          onComplete: () => resolve("complete"),
+        },
+      );
     });
     expect(error).toMatchObject({ data: { status: 404 } });
     // Nor may another key cancel it: the owner still gets every chunk.
@@ -103,7 +115,10 @@ describe("a valid key", () => {
     const owner = sdk(gateway, { apiKey: a.key }).trpc;
     const words = await new Promise<string>((resolve, reject) => {
       let text = "";
-      owner.chat.stream.subscribe({ id }, { onData: (e) => (text += e.data.choices[0]?.delta.content ?? ""), onComplete: () => resolve(text), onError: reject });
+      owner.chat.stream.subscribe(
+        { id },
+        { onData: (e) => (text += e.data.choices[0]?.delta.content ?? ""), onComplete: () => resolve(text), onError: reject },
+      );
     });
     expect(words).toBe("slow words here");
   });
@@ -151,9 +166,13 @@ describe("429", () => {
       expect(Number(headers["retry-after"])).toBeLessThanOrEqual(60);
       expect(headers["x-ratelimit-reset-requests"]).toMatch(RESET);
     }
-    const err = await openai(key).chat.completions.create({ model: "echo", messages: [user("hi")] }).catch((e: unknown) => e);
+    const err = await openai(key)
+      .chat.completions.create({ model: "echo", messages: [user("hi")] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAIRateLimitError);
-    const typed = await sdk(gateway, { apiKey: key }).chat.completions({ model: "echo", prompt: "hi" }).catch((e: unknown) => e);
+    const typed = await sdk(gateway, { apiKey: key })
+      .chat.completions({ model: "echo", prompt: "hi" })
+      .catch((e: unknown) => e);
     expect(typed).toBeInstanceOf(RateLimitError);
     expect((typed as RateLimitError).headers["x-ratelimit-limit-requests"]).toBe("2");
   });
@@ -184,7 +203,9 @@ describe("429", () => {
     const res = await chat(gateway, { messages: [user("one two three four five six")] }, key);
     expect(res.status).toBe(200);
     await expectError(await chat(gateway, {}, key), 429, { type: "insufficient_quota", code: "insufficient_quota" });
-    const typed = await sdk(gateway, { apiKey: key }).chat.completions({ model: "echo", prompt: "hi" }).catch((e: unknown) => e);
+    const typed = await sdk(gateway, { apiKey: key })
+      .chat.completions({ model: "echo", prompt: "hi" })
+      .catch((e: unknown) => e);
     expect(typed).toBeInstanceOf(InsufficientQuotaError);
   });
 
@@ -229,7 +250,10 @@ describe("usage ledger", () => {
     const { key, id } = await createKey(gateway);
     const read = async (body: Record<string, unknown>) => {
       const text = await (await chat(gateway, { stream: true, ...body }, key)).text();
-      return text.split("\n\n").filter((f) => f.startsWith("data: {")).map((f) => JSON.parse(f.slice(6)) as Record<string, unknown>);
+      return text
+        .split("\n\n")
+        .filter((f) => f.startsWith("data: {"))
+        .map((f) => JSON.parse(f.slice(6)) as Record<string, unknown>);
     };
     const plain = await read({ messages: [user("a b c")] });
     for (const chunk of plain) {
@@ -273,7 +297,8 @@ describe("usage ledger", () => {
           return (await client.chat.completions({ model: "echo", messages })).usage!;
         default: {
           let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
-          for await (const chunk of client.chat.stream({ model: "echo", messages, stream_options: { include_usage: true } })) if (chunk.usage) usage = chunk.usage;
+          for await (const chunk of client.chat.stream({ model: "echo", messages, stream_options: { include_usage: true } }))
+            if (chunk.usage) usage = chunk.usage;
           return usage!;
         }
       }
@@ -282,10 +307,22 @@ describe("usage ledger", () => {
     const prompt = received.reduce((s, u) => s + u.prompt_tokens, 0);
     const completion = received.reduce((s, u) => s + u.completion_tokens, 0);
     const report = await adminClient(gateway).usage.query.query({ keyId: id });
-    expect(report.totals).toEqual({ requests: 48, promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion, costUsd: prompt + completion });
+    expect(report.totals).toEqual({
+      requests: 48,
+      promptTokens: prompt,
+      completionTokens: completion,
+      totalTokens: prompt + completion,
+      costUsd: prompt + completion,
+    });
     const [record] = (await adminClient(gateway).keys.list.query()).filter((k) => k.id === id);
     expect(record?.spentTokens).toBe(prompt + completion);
-    const byModel = await adminClient(gateway).usage.query.query({ keyId: id, model: "echo", from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 1_000), limit: 5 });
+    const byModel = await adminClient(gateway).usage.query.query({
+      keyId: id,
+      model: "echo",
+      from: new Date(Date.now() - 60_000),
+      to: new Date(Date.now() + 1_000),
+      limit: 5,
+    });
     expect(byModel.rows).toHaveLength(5);
     expect(byModel.totals.requests).toBe(48);
     expect((await adminClient(gateway).usage.query.query({ keyId: id, from: new Date(Date.now() + 60_000) })).totals.requests).toBe(0);

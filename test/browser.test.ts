@@ -34,7 +34,14 @@ function bigConversation(): { messages: Messages; lastWords: string[] } {
 
 function countWords(messages: Messages): number {
   const text = (content: unknown) => (typeof content === "string" ? content : "");
-  return messages.reduce((sum, m) => sum + text(m.content).split(/\s+/).filter((w) => w !== "").length, 0);
+  return messages.reduce(
+    (sum, m) =>
+      sum +
+      text(m.content)
+        .split(/\s+/)
+        .filter((w) => w !== "").length,
+    0,
+  );
 }
 
 /** Serves the page and the bundled entry on its own port: another origin than the gateway's. */
@@ -73,7 +80,16 @@ describe.skipIf(!hasChromium)("client SDK in headless Chromium", () => {
       servePage(),
       chromium.launch({
         executablePath: CHROMIUM,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
       }),
     ]);
     [gateway, pageServer, browser] = [gw, served.server, br];

@@ -18,7 +18,10 @@ afterAll(() => gateway?.close(100));
 
 async function languru(args: string[], env: Record<string, string> = { LANGURU_MASTER_KEY: MASTER_KEY }) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH, LANGURU_URL: gateway.baseURL, ...env }, timeout: 15_000 });
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
+      env: { PATH: process.env.PATH, LANGURU_URL: gateway.baseURL, ...env },
+      timeout: 15_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -28,7 +31,24 @@ async function languru(args: string[], env: Record<string, string> = { LANGURU_M
 
 describe("languru keys", () => {
   it("creates a key (shown once), lists, updates, reports usage and revokes", async () => {
-    const created = await languru(["keys", "create", "--name", "web", "--models", "echo,gpt-*", "--rpm", "5", "--tpm", "1000", "--budget", "2", "--budget-tokens", "5000", "--expires", "30d"]);
+    const created = await languru([
+      "keys",
+      "create",
+      "--name",
+      "web",
+      "--models",
+      "echo,gpt-*",
+      "--rpm",
+      "5",
+      "--tpm",
+      "1000",
+      "--budget",
+      "2",
+      "--budget-tokens",
+      "5000",
+      "--expires",
+      "30d",
+    ]);
     expect(created.code).toBe(0);
     expect(created.stderr).toMatch(/shown only once/);
     const { key, record } = JSON.parse(created.stdout);

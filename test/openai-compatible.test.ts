@@ -127,7 +127,15 @@ const RICH_COMPLETION: Json = {
       finish_reason: "stop",
       logprobs: {
         content: [
-          { token: "It", logprob: -0.01, bytes: [73, 116], top_logprobs: [{ token: "It", logprob: -0.01, bytes: [73, 116] }, { token: "The", logprob: -4.5, bytes: null }] },
+          {
+            token: "It",
+            logprob: -0.01,
+            bytes: [73, 116],
+            top_logprobs: [
+              { token: "It", logprob: -0.01, bytes: [73, 116] },
+              { token: "The", logprob: -4.5, bytes: null },
+            ],
+          },
           { token: " is", logprob: -0.2, bytes: [32, 105, 115], top_logprobs: [] },
         ],
         refusal: null,
@@ -151,8 +159,18 @@ const RICH_CHUNKS: Json[] = [
   {
     ...base,
     choices: [
-      { index: 0, delta: { tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "get_weather", arguments: "" } }] }, finish_reason: null, logprobs: null },
-      { index: 1, delta: { content: "It" }, finish_reason: null, logprobs: { content: [{ token: "It", logprob: -0.01, bytes: [73, 116], top_logprobs: [] }], refusal: null } },
+      {
+        index: 0,
+        delta: { tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "get_weather", arguments: "" } }] },
+        finish_reason: null,
+        logprobs: null,
+      },
+      {
+        index: 1,
+        delta: { content: "It" },
+        finish_reason: null,
+        logprobs: { content: [{ token: "It", logprob: -0.01, bytes: [73, 116], top_logprobs: [] }], refusal: null },
+      },
     ],
     usage: null,
     x_chunk_extra: { seq: 1 },
@@ -372,7 +390,10 @@ describe("failures after a stream started", () => {
     const consume = async () => {
       for await (const chunk of sdk(gateway).chat.stream({ model: "alias", messages: [{ role: "user", content: "hi" }] })) chunks.push(chunk);
     };
-    const error = await consume().then(() => null, (err: unknown) => err);
+    const error = await consume().then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(chunks).toEqual(RICH_CHUNKS.slice(0, 2));
     expect(error).toBeInstanceOf(UpstreamError);
     expect((error as UpstreamError).status).toBe(502);
@@ -388,7 +409,7 @@ describe("failures after a stream started", () => {
   });
 
   it("malformed SSE becomes the error frame", async () => {
-    upstream.script(stream((request) => [...two(request), "data: {\"id\": \"chatcmpl-rich\", \"choices\": [\n\n"]));
+    upstream.script(stream((request) => [...two(request), 'data: {"id": "chatcmpl-rich", "choices": [\n\n']));
     const sse = await readSse(await post({ model: "alias", messages: user, stream: true }));
     expect(sse.frames).toHaveLength(3);
     expect(sse.frames[2]).toEqual({ error: expect.objectContaining({ type: "api_error", code: "upstream_error" }) });
@@ -437,7 +458,9 @@ describe("the provider key never reaches a client", () => {
 
   it("SDK: a 401 quoting the key", async () => {
     upstream.script(fail(401, quoting, { code: "invalid_api_key" }));
-    const error = await sdk(gateway).chat.completions({ model: "alias", messages: [{ role: "user", content: "hi" }] }).catch((err: unknown) => err);
+    const error = await sdk(gateway)
+      .chat.completions({ model: "alias", messages: [{ role: "user", content: "hi" }] })
+      .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(LanguruError);
     expect((error as LanguruError).status).toBe(401);
     expect(JSON.stringify({ ...(error as LanguruError), message: (error as LanguruError).message })).not.toContain(SECRET);
@@ -483,7 +506,9 @@ describe("a client that leaves stops the upstream request", () => {
 describe("timeouts through the typed SDK", () => {
   it("a hang beyond timeoutMs is a TimeoutError", async () => {
     upstream.otherwise(hang());
-    const error = await sdk(gateway).chat.completions({ model: "quick", messages: [{ role: "user", content: "hi" }] }).catch((err: unknown) => err);
+    const error = await sdk(gateway)
+      .chat.completions({ model: "quick", messages: [{ role: "user", content: "hi" }] })
+      .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).status).toBe(504);
   });
@@ -504,7 +529,10 @@ describe("the provider on its own", () => {
         if (chunks.length === 2) controller.abort();
       }
     };
-    const error = await consume().then(() => null, (err: unknown) => err);
+    const error = await consume().then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(chunks).toHaveLength(2);
     expect(error).toBeInstanceOf(UpstreamError);
     expect((error as UpstreamError).code).toBe("aborted");
@@ -523,7 +551,9 @@ describe("the provider on its own", () => {
 
   it("a 200 carrying an error body is an UpstreamError with the upstream's message", async () => {
     upstream.script(completion({ error: { message: `quota exceeded for ${SECRET}`, type: "server_error" } }));
-    const error = await provider().complete(request, new AbortController().signal).catch((err: unknown) => err);
+    const error = await provider()
+      .complete(request, new AbortController().signal)
+      .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(UpstreamError);
     expect((error as UpstreamError).message).toContain("quota exceeded for [redacted]");
   });

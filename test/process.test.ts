@@ -58,7 +58,9 @@ describe("server process", () => {
 
     writeFileSync(path, JSON.stringify({ providers: [{ ...provider, models: ["first"], timeoutMs: -5 }] }));
     child.kill("SIGHUP");
-    await expect.poll(() => lines.some((l) => String(l.msg).includes("refused") && String(l.msg).includes("providers[0].timeoutMs")), { timeout: 3_000 }).toBe(true);
+    await expect
+      .poll(() => lines.some((l) => String(l.msg).includes("refused") && String(l.msg).includes("providers[0].timeoutMs")), { timeout: 3_000 })
+      .toBe(true);
     expect(await ids()).toContain("first");
 
     writeFileSync(path, JSON.stringify({ providers: [{ ...provider, models: ["second"] }] }));
@@ -76,9 +78,18 @@ describe("server process", () => {
       completion(),
       stream([`data: {"error": {"message": "bad key ${key}"}}\n\n`]),
     );
-    const { url, lines, stderr } = await startProcess({ OPENAI_API_KEY: key, OPENAI_BASE_URL: upstream.baseURL, OPENAI_MODELS: "gpt-4o-mini", LOG_LEVEL: "trace" });
+    const { url, lines, stderr } = await startProcess({
+      OPENAI_API_KEY: key,
+      OPENAI_BASE_URL: upstream.baseURL,
+      OPENAI_MODELS: "gpt-4o-mini",
+      LOG_LEVEL: "trace",
+    });
     const post = (body: object) =>
-      fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], ...body }) });
+      fetch(`${url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], ...body }),
+      });
     const bodies = [await (await post({})).text(), await (await post({})).text(), await (await post({ stream: true })).text()];
     await upstream.close();
     // 401; 500 and a success; the in-stream error and its retry.

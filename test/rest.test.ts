@@ -70,7 +70,7 @@ async function sseOf(res: Response): Promise<ChatCompletionChunk[]> {
     return chunk as ChatCompletionChunk;
   });
   // Re-framing the parsed frames gives back the exact bytes: no stray whitespace, comments or fields.
-  expect(frames.map((f) => `${f}\n\n`).join("") + "data: [DONE]\n\n").toBe(text);
+  expect(`${frames.map((f) => `${f}\n\n`).join("")}data: [DONE]\n\n`).toBe(text);
   return chunks;
 }
 
@@ -121,7 +121,7 @@ function expectEchoStream(chunks: ChatCompletionChunk[], options: { n?: number; 
   }
   for (const list of pieces) {
     // One word per content chunk: the first bare, the rest with their leading space.
-    list.forEach((piece, i) => expect(piece).toMatch(i === 0 ? /^\S+$/ : /^ \S+$/));
+    for (const [i, piece] of list.entries()) expect(piece).toMatch(i === 0 ? /^\S+$/ : /^ \S+$/);
   }
   if (options.usage) {
     expect(chunks.slice(0, -1).every((c) => c.usage == null)).toBe(true);
@@ -200,7 +200,10 @@ describe.each(["/v1", ""])("the official openai client on '%s'", (prefix) => {
   it("raises BadRequestError naming the field", async () => {
     const err: unknown = await openai(prefix)
       .chat.completions.create({ model: "echo", messages: [user("x")], temperature: 3 })
-      .then(() => null, (e: unknown) => e);
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(BadRequestError);
     const bad = err as BadRequestError;
     expect(bad.status).toBe(400);
@@ -480,15 +483,28 @@ describe("echo semantics", () => {
   it("counts usage exactly across every message and content part", async () => {
     const messages = [
       { role: "developer" as const, content: "follow the rules" },
-      { role: "system" as const, content: [{ type: "text" as const, text: "be   terse" }, { type: "text" as const, text: "and kind" }] },
+      {
+        role: "system" as const,
+        content: [
+          { type: "text" as const, text: "be   terse" },
+          { type: "text" as const, text: "and kind" },
+        ],
+      },
       user("first question here"),
       { role: "assistant" as const, content: "an earlier answer" },
-      { role: "user" as const, content: [{ type: "text" as const, text: "the last" }, { type: "text" as const, text: "question" }] },
+      {
+        role: "user" as const,
+        content: [
+          { type: "text" as const, text: "the last" },
+          { type: "text" as const, text: "question" },
+        ],
+      },
     ];
     const completion = await openai().chat.completions.create({ model: "echo", messages });
     expectSpec("CreateChatCompletionResponse", completion);
-    const promptWords = ["follow the rules", "be   terse", "and kind", "first question here", "an earlier answer", "the last", "question"]
-      .flatMap(words).length;
+    const promptWords = ["follow the rules", "be   terse", "and kind", "first question here", "an earlier answer", "the last", "question"].flatMap(
+      words,
+    ).length;
     expect(completion.choices[0]?.message.content).toBe("the last question");
     expect(completion.usage).toMatchObject({ prompt_tokens: promptWords, completion_tokens: 3, total_tokens: promptWords + 3 });
   });

@@ -43,7 +43,11 @@ function model(name: string, deployments: Array<[string, string, number?]>, extr
 interface Setup {
   upstreams: number;
   models: (names: string[]) => ModelSettings[];
-  routing?: { timeouts?: Partial<Config["routing"]["timeouts"]>; retry?: Partial<Config["routing"]["retry"]>; cooldown?: Partial<Config["routing"]["cooldown"]> };
+  routing?: {
+    timeouts?: Partial<Config["routing"]["timeouts"]>;
+    retry?: Partial<Config["routing"]["retry"]>;
+    cooldown?: Partial<Config["routing"]["cooldown"]>;
+  };
   providerExtra?: Partial<ProviderSettings>;
 }
 
@@ -74,7 +78,10 @@ async function post(gateway: TestGateway, body: Record<string, unknown>, init: R
 }
 
 function frames(text: string): string[] {
-  return text.split("\n\n").filter((f) => f !== "").map((f) => f.replace(/^data: /, ""));
+  return text
+    .split("\n\n")
+    .filter((f) => f !== "")
+    .map((f) => f.replace(/^data: /, ""));
 }
 
 describe("retries", () => {
@@ -149,7 +156,15 @@ describe("retries", () => {
   });
 
   it("moves to another deployment of the same model for the retry", async () => {
-    const { gateway, upstreams } = await setup({ upstreams: 2, models: ([a, b]) => [model("m", [[a!, "x", 1_000_000], [b!, "y", 0.000001]])] });
+    const { gateway, upstreams } = await setup({
+      upstreams: 2,
+      models: ([a, b]) => [
+        model("m", [
+          [a!, "x", 1_000_000],
+          [b!, "y", 0.000001],
+        ]),
+      ],
+    });
     upstreams[0]!.otherwise(fail(500, "broken"));
     const res = await post(gateway, { model: "m" });
     expect(res.status).toBe(200);
@@ -230,7 +245,10 @@ describe("fallbacks", () => {
   });
 
   it("returns the context-length error itself when there is no context-window fallback", async () => {
-    const { gateway, upstreams } = await setup({ upstreams: 2, models: ([a, b]) => [model("small", [[a!, "s"]], { fallbacks: ["other"] }), model("other", [[b!, "o"]])] });
+    const { gateway, upstreams } = await setup({
+      upstreams: 2,
+      models: ([a, b]) => [model("small", [[a!, "s"]], { fallbacks: ["other"] }), model("other", [[b!, "o"]])],
+    });
     upstreams[0]!.otherwise(fail(400, "maximum context length exceeded", { code: "context_length_exceeded" }));
     const res = await post(gateway, { model: "small" });
     expect(res.status).toBe(400);
@@ -256,7 +274,16 @@ describe("cooldown", () => {
   it("takes a failing deployment out of rotation, shows it, then probes it again", async () => {
     const { gateway, upstreams } = await setup({
       upstreams: 2,
-      models: ([a, b]) => [model("m", [[a!, "x", 1_000_000], [b!, "y", 0.000001]], { retry: { attempts: 1 } })],
+      models: ([a, b]) => [
+        model(
+          "m",
+          [
+            [a!, "x", 1_000_000],
+            [b!, "y", 0.000001],
+          ],
+          { retry: { attempts: 1 } },
+        ),
+      ],
       routing: { cooldown: { failures: 2, cooldownMs: 400 } },
     });
     upstreams[0]!.otherwise(fail(500, "sick"));
@@ -295,7 +322,11 @@ describe("cooldown", () => {
 
 describe("timeouts", () => {
   it("connect: an upstream that never answers becomes 504 within connectMs", async () => {
-    const { gateway, upstreams } = await setup({ upstreams: 1, models: ([a]) => [model("m", [[a!, "x"]], { retry: { attempts: 1 } })], routing: { timeouts: { connectMs: 250 } } });
+    const { gateway, upstreams } = await setup({
+      upstreams: 1,
+      models: ([a]) => [model("m", [[a!, "x"]], { retry: { attempts: 1 } })],
+      routing: { timeouts: { connectMs: 250 } },
+    });
     upstreams[0]!.otherwise(hang());
     const started = Date.now();
     const res = await post(gateway, { model: "m", stream: true });
@@ -320,7 +351,11 @@ describe("timeouts", () => {
   });
 
   it("total: a long non-streamed call becomes 504 within totalMs", async () => {
-    const { gateway, upstreams } = await setup({ upstreams: 1, models: ([a]) => [model("m", [[a!, "x"]], { retry: { attempts: 1 } })], routing: { timeouts: { totalMs: 300 } } });
+    const { gateway, upstreams } = await setup({
+      upstreams: 1,
+      models: ([a]) => [model("m", [[a!, "x"]], { retry: { attempts: 1 } })],
+      routing: { timeouts: { totalMs: 300 } },
+    });
     upstreams[0]!.otherwise(delayed(2_000, completion()));
     const started = Date.now();
     const res = await post(gateway, { model: "m" });
@@ -329,7 +364,11 @@ describe("timeouts", () => {
   });
 
   it("a slow but steady answer inside every timeout is not cut", async () => {
-    const { gateway, upstreams } = await setup({ upstreams: 1, models: ([a]) => [model("m", [[a!, "x"]])], routing: { timeouts: { idleMs: 300, firstTokenMs: 300 } } });
+    const { gateway, upstreams } = await setup({
+      upstreams: 1,
+      models: ([a]) => [model("m", [[a!, "x"]])],
+      routing: { timeouts: { idleMs: 300, firstTokenMs: 300 } },
+    });
     upstreams[0]!.script(stream(undefined, { delayMs: 120 }));
     const res = await post(gateway, { model: "m", stream: true });
     const body = frames(await res.text());
@@ -355,7 +394,15 @@ describe("broken upstreams", () => {
 
 describe("load balancing", () => {
   it("weighted: traffic follows the weights", async () => {
-    const { gateway, upstreams } = await setup({ upstreams: 2, models: ([a, b]) => [model("m", [[a!, "x", 3], [b!, "y", 1]])] });
+    const { gateway, upstreams } = await setup({
+      upstreams: 2,
+      models: ([a, b]) => [
+        model("m", [
+          [a!, "x", 3],
+          [b!, "y", 1],
+        ]),
+      ],
+    });
     for (let i = 0; i < 200; i++) expect((await post(gateway, { model: "m" })).status).toBe(200);
     const share = upstreams[0]!.calls.length / 200;
     expect(share).toBeGreaterThan(0.62);
@@ -363,7 +410,19 @@ describe("load balancing", () => {
   });
 
   it("least-busy: a new request goes to the deployment with fewer requests in flight", async () => {
-    const { gateway, upstreams } = await setup({ upstreams: 2, models: ([a, b]) => [model("m", [[a!, "x"], [b!, "y"]], { strategy: "least-busy" })] });
+    const { gateway, upstreams } = await setup({
+      upstreams: 2,
+      models: ([a, b]) => [
+        model(
+          "m",
+          [
+            [a!, "x"],
+            [b!, "y"],
+          ],
+          { strategy: "least-busy" },
+        ),
+      ],
+    });
     for (const u of upstreams) u.otherwise(delayed(300, completion()));
     const first = post(gateway, { model: "m" });
     await new Promise((r) => setTimeout(r, 50));
@@ -381,7 +440,13 @@ describe("registry", () => {
     expect(upstreams[0]!.calls.map((c) => c.body.model)).toEqual(["x", "anything-at-all"]);
     const list = (await (await fetch(`${gateway.baseURL}/v1/models`)).json()) as { data: Array<{ id: string; owned_by: string }> };
     expectSpec("ListModelsResponse", list);
-    expect(list.data).toEqual(expect.arrayContaining([expect.objectContaining({ id: "m", owned_by: "up0" }), expect.objectContaining({ id: "fast", owned_by: "up0" }), expect.objectContaining({ id: "echo", owned_by: "languru" })]));
+    expect(list.data).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: "m", owned_by: "up0" }),
+        expect.objectContaining({ id: "fast", owned_by: "up0" }),
+        expect.objectContaining({ id: "echo", owned_by: "languru" }),
+      ]),
+    );
     expect((await post(gateway, { model: "nope/x" })).status).toBe(404);
   });
 
@@ -404,7 +469,11 @@ describe("reload", () => {
     upstreams[0]!.script(stream(undefined, { delayMs: 100 }));
     const inFlight = post(gateway, { model: "m", stream: true });
     await upstreams[0]!.call(0);
-    const next: Config = { ...base, providers: upstreams.map((u, i) => provider(`up${i}`, u)), models: [model("m", [["up1", "new-model"]]), model("added", [["up1", "z"]])] };
+    const next: Config = {
+      ...base,
+      providers: upstreams.map((u, i) => provider(`up${i}`, u)),
+      models: [model("m", [["up1", "new-model"]]), model("added", [["up1", "z"]])],
+    };
     await gateway.services.chat.reload(next);
     const fresh = await post(gateway, { model: "added" });
     expect(fresh.status).toBe(200);

@@ -107,7 +107,9 @@ describe("spec validator accepts valid bodies", () => {
 });
 
 describe("spec validator rejects invalid bodies", () => {
-  const { choices: [firstChoice] } = completion();
+  const {
+    choices: [firstChoice],
+  } = completion();
   it.each<[string, SpecSchemaName, unknown]>([
     ["a completion without choices", "CreateChatCompletionResponse", without(completion(), "choices")],
     ["a completion without id", "CreateChatCompletionResponse", without(completion(), "id")],
@@ -120,7 +122,11 @@ describe("spec validator rejects invalid bodies", () => {
     ["a chunk without choices", "CreateChatCompletionStreamResponse", without(chunk(), "choices")],
     ["a chunk with the completion object type", "CreateChatCompletionStreamResponse", { ...chunk(), object: "chat.completion" }],
     ["a chunk choice without finish_reason", "CreateChatCompletionStreamResponse", { ...chunk(), choices: [{ index: 0, delta: {} }] }],
-    ["a chunk with an unknown delta role", "CreateChatCompletionStreamResponse", { ...chunk(), choices: [{ index: 0, delta: { role: "bot" }, finish_reason: null }] }],
+    [
+      "a chunk with an unknown delta role",
+      "CreateChatCompletionStreamResponse",
+      { ...chunk(), choices: [{ index: 0, delta: { role: "bot" }, finish_reason: null }] },
+    ],
     ["an error body without message", "ErrorResponse", { error: { type: "invalid_request_error", param: null, code: null } }],
     ["an error body without param", "ErrorResponse", { error: { message: "m", type: "t", code: null } }],
     ["an error body with a numeric code", "ErrorResponse", { error: { message: "m", type: "t", param: null, code: 400 } }],

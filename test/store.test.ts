@@ -11,10 +11,33 @@ import { createPostgresStore, createSqliteStore, type KeySettings, type Store, t
 const DATABASE_URL = process.env.DATABASE_URL;
 if (!DATABASE_URL) console.warn("DATABASE_URL is not set: the PostgreSQL store suite is SKIPPED");
 
-const settings = (over: Partial<KeySettings> = {}): KeySettings => ({ name: null, models: null, rpm: null, tpm: null, budgetTokens: null, budgetUsd: null, expiresAt: null, ...over });
+const settings = (over: Partial<KeySettings> = {}): KeySettings => ({
+  name: null,
+  models: null,
+  rpm: null,
+  tpm: null,
+  budgetTokens: null,
+  budgetUsd: null,
+  expiresAt: null,
+  ...over,
+});
 
 function row(over: Partial<UsageRow> = {}): UsageRow {
-  return { at: new Date(), keyId: null, model: "echo", deployment: "languru/echo", promptTokens: 1, completionTokens: 2, latencyMs: 5, ttftMs: null, status: 200, errorType: null, costUsd: null, stream: false, ...over };
+  return {
+    at: new Date(),
+    keyId: null,
+    model: "echo",
+    deployment: "languru/echo",
+    promptTokens: 1,
+    completionTokens: 2,
+    latencyMs: 5,
+    ttftMs: null,
+    status: 200,
+    errorType: null,
+    costUsd: null,
+    stream: false,
+    ...over,
+  };
 }
 
 function storeSuite(name: string, open: () => Promise<{ store: Store; rawKeyTable: () => Promise<string>; close: () => Promise<void> }>) {
@@ -32,8 +55,23 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; rawKeyTabl
     it("inserts, finds, lists, updates and revokes keys", async () => {
       const made = generateKey();
       const expiresAt = new Date(Date.now() + 86_400_000);
-      const created = await store.insertKey({ ...settings({ name: "web", models: ["echo", "gpt-*"], rpm: 10, tpm: 1000, budgetTokens: 5000, budgetUsd: 2.5, expiresAt }), id: made.id, hash: made.hash });
-      expect(created).toMatchObject({ id: made.id, name: "web", models: ["echo", "gpt-*"], rpm: 10, tpm: 1000, budgetTokens: 5000, budgetUsd: 2.5, spentTokens: 0, spentUsd: 0, revokedAt: null });
+      const created = await store.insertKey({
+        ...settings({ name: "web", models: ["echo", "gpt-*"], rpm: 10, tpm: 1000, budgetTokens: 5000, budgetUsd: 2.5, expiresAt }),
+        id: made.id,
+        hash: made.hash,
+      });
+      expect(created).toMatchObject({
+        id: made.id,
+        name: "web",
+        models: ["echo", "gpt-*"],
+        rpm: 10,
+        tpm: 1000,
+        budgetTokens: 5000,
+        budgetUsd: 2.5,
+        spentTokens: 0,
+        spentUsd: 0,
+        revokedAt: null,
+      });
       expect(created.expiresAt?.getTime()).toBe(expiresAt.getTime());
       expect(await store.findKey(made.id)).toEqual(created);
       expect(await store.findKey("000000000000")).toBeNull();
@@ -69,7 +107,9 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; rawKeyTabl
       const all = await store.queryUsage({ keyId: a.id });
       expect(all.totals).toEqual({ requests: 2, promptTokens: 17, completionTokens: 8, totalTokens: 25, costUsd: 0.75 });
       expect(all.rows.map((r) => r.model)).toEqual(["gpt-4o", "echo"]);
-      expect(all.rows[1]).toEqual(row({ keyId: a.id, at: new Date(t0 - 3000), promptTokens: 10, completionTokens: 5, costUsd: 0.25, stream: true, ttftMs: 12 }));
+      expect(all.rows[1]).toEqual(
+        row({ keyId: a.id, at: new Date(t0 - 3000), promptTokens: 10, completionTokens: 5, costUsd: 0.25, stream: true, ttftMs: 12 }),
+      );
       expect((await store.queryUsage({ keyId: a.id, model: "echo" })).totals.requests).toBe(1);
       expect((await store.queryUsage({ keyId: a.id, from: new Date(t0 - 2500), to: new Date(t0) })).totals.requests).toBe(1);
       const limited = await store.queryUsage({ keyId: a.id, limit: 1 });

@@ -53,7 +53,10 @@ function storeFailuresAs503(admin: Admin): Admin {
         return await run(...args);
       } catch (err) {
         if (err instanceof LanguruError) throw err;
-        throw new ServiceUnavailableError("The key store is unreachable right now; try again shortly.", { code: "store_unavailable", headers: { "retry-after": "1" } });
+        throw new ServiceUnavailableError("The key store is unreachable right now; try again shortly.", {
+          code: "store_unavailable",
+          headers: { "retry-after": "1" },
+        });
       }
     };
   return {

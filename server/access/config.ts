@@ -31,7 +31,10 @@ export const PricesConfig = z.record(z.string().min(1), z.strictObject({ input: 
 export const AccessEnv = z.object({
   LANGURU_MASTER_KEY: z.string().min(16, "use at least 16 characters").optional(),
   LANGURU_DB: z.string().min(1).default("./languru.db"),
-  LANGURU_DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).optional(),
+  LANGURU_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .optional(),
   DATABASE_URL: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
   LANGURU_REDIS_PREFIX: z.string().min(1).default("languru"),

@@ -106,7 +106,10 @@ export function createAccess(options: AccessOptions): Access {
         return cached.key;
       }
       log.error({ err: { message: (err as Error).message } }, "key store unreachable; refusing keys not in the cache");
-      throw new ServiceUnavailableError("The gateway cannot verify API keys right now; try again shortly.", { code: "store_unavailable", headers: { "retry-after": "1" } });
+      throw new ServiceUnavailableError("The gateway cannot verify API keys right now; try again shortly.", {
+        code: "store_unavailable",
+        headers: { "retry-after": "1" },
+      });
     }
   };
 
@@ -183,7 +186,9 @@ export function createAccess(options: AccessOptions): Access {
       const costUsd = costOf(options.prices, { deployment: outcome.deployment, model: reservation.model }, { promptTokens, completionTokens });
       if (keyId && reservation.caller.kind === "key") {
         const delta = promptTokens + completionTokens - reservation.estimate;
-        limiter.adjustTokens(keyId, reservation.caller.key, delta).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, "could not settle a token window"));
+        limiter
+          .adjustTokens(keyId, reservation.caller.key, delta)
+          .catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, "could not settle a token window"));
         const pending = unflushed.get(keyId) ?? { tokens: 0, usd: 0 };
         pending.tokens += promptTokens + completionTokens;
         pending.usd += costUsd ?? 0;

@@ -102,7 +102,8 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
 
     async *follow(id, lastEventId, signal, caller) {
       const gen = generations.get(id);
-      if (!gen || gen.owner !== ownerOf(caller)) throw new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
+      if (!gen || gen.owner !== ownerOf(caller))
+        throw new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
       let next = resumePosition(lastEventId);
       gen.followers++;
       schedule(id, gen);

@@ -60,7 +60,14 @@ export function createLimiter(options: LimiterOptions): Limiter {
     const keyPrefix = `${options.prefix}:${kind}`;
     const memory = new RateLimiterMemory({ points: UNLIMITED, duration: WINDOW_S, keyPrefix });
     if (!options.redis) return memory;
-    return new RateLimiterRedis({ storeClient: options.redis, points: UNLIMITED, duration: WINDOW_S, keyPrefix, rejectIfRedisNotReady: true, insuranceLimiter: memory });
+    return new RateLimiterRedis({
+      storeClient: options.redis,
+      points: UNLIMITED,
+      duration: WINDOW_S,
+      keyPrefix,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: memory,
+    });
   };
   const requests = make("rpm");
   const tokens = make("tpm");

@@ -62,7 +62,12 @@ function planReply(request: UpstreamRequest): EchoPlan {
   let text = lastUser ? textOf(lastUser) : "";
   let finishReason: FinishReason = "stop";
   const stops = request.stop == null ? [] : typeof request.stop === "string" ? [request.stop] : request.stop;
-  const cut = Math.min(...stops.filter((s) => s !== "").map((s) => text.indexOf(s)).filter((i) => i >= 0));
+  const cut = Math.min(
+    ...stops
+      .filter((s) => s !== "")
+      .map((s) => text.indexOf(s))
+      .filter((i) => i >= 0),
+  );
   if (Number.isFinite(cut)) text = text.slice(0, cut);
   let words = words_(text);
   const max = request.max_completion_tokens ?? request.max_tokens;

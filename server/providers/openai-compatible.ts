@@ -31,8 +31,7 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
   const identity = { name: settings.name, secrets: [settings.apiKey] };
   // The SDK's `timeout` stops at the response headers; this one also covers the body and every chunk.
   const watch = (signal: AbortSignal) => watchdog(signal, settings.timeoutMs);
-  const failure = (err: unknown, dog: Watchdog) =>
-    dog.expired ? new TimeoutError(`upstream '${settings.name}' timed out`) : fromUpstreamError(err, identity);
+  const failure = (err: unknown, dog: Watchdog) => (dog.expired ? new TimeoutError(`upstream '${settings.name}' timed out`) : fromUpstreamError(err, identity));
 
   return {
     name: settings.name,
@@ -131,7 +130,9 @@ function watchdog(caller: AbortSignal, ms: number): Watchdog {
     get expired() {
       return expired;
     },
-    pause: () => void (running = false),
+    pause() {
+      running = false;
+    },
     restart() {
       running = true;
       timer.refresh();

@@ -37,16 +37,14 @@ export const chatRouter = router({
    * reconnecting client resumes after `lastEventId` instead of starting over. Only the key that
    * started the generation may follow it (its key comes in `connectionParams`: SSE has no headers).
    */
-  stream: keyProcedure
-    .input(GenerationRef.extend({ lastEventId: z.string().nullish() }))
-    .subscription(async function* ({ input, ctx, signal }) {
-      try {
-        const chunks = ctx.generations.follow(input.id, input.lastEventId, signal ?? new AbortController().signal, ctx.caller);
-        for await (const { index, chunk } of chunks) yield tracked(String(index), chunk);
-      } catch (err) {
-        throw toTRPCError(err);
-      }
-    }),
+  stream: keyProcedure.input(GenerationRef.extend({ lastEventId: z.string().nullish() })).subscription(async function* ({ input, ctx, signal }) {
+    try {
+      const chunks = ctx.generations.follow(input.id, input.lastEventId, signal ?? new AbortController().signal, ctx.caller);
+      for await (const { index, chunk } of chunks) yield tracked(String(index), chunk);
+    } catch (err) {
+      throw toTRPCError(err);
+    }
+  }),
 
   /** Stops a generation at once (the client is done with it) and with it the upstream request. */
   cancel: keyProcedure.input(GenerationRef).mutation(({ input, ctx }) => {

@@ -34,7 +34,8 @@ const KeyId = z.strictObject({ id: z.string().min(1) });
 
 /** The admin service, or a 400 explaining that keys are off. */
 export function adminOf(ctx: { admin: Admin | null }): Admin {
-  if (!ctx.admin) throw toTRPCError(new InvalidRequestError("Access control is off: start the gateway with LANGURU_MASTER_KEY to manage keys.", { code: "access_disabled" }));
+  if (!ctx.admin)
+    throw toTRPCError(new InvalidRequestError("Access control is off: start the gateway with LANGURU_MASTER_KEY to manage keys.", { code: "access_disabled" }));
   return ctx.admin;
 }
 
@@ -53,9 +54,7 @@ export const keysRouter = router({
   /** Every key (revoked ones too), without hashes. */
   list: adminProcedure.query(({ ctx }) => guard(() => adminOf(ctx).listKeys())),
   /** Changes the given settings; applies on this replica at once, on others within the key cache time. */
-  update: adminProcedure
-    .input(KeyId.extend({ patch: KeyPatchInput }))
-    .mutation(({ input, ctx }) => guard(() => adminOf(ctx).updateKey(input.id, input.patch))),
+  update: adminProcedure.input(KeyId.extend({ patch: KeyPatchInput })).mutation(({ input, ctx }) => guard(() => adminOf(ctx).updateKey(input.id, input.patch))),
   /** Revokes a key for good (its ledger rows stay). */
   revoke: adminProcedure.input(KeyId).mutation(({ input, ctx }) => guard(() => adminOf(ctx).revokeKey(input.id))),
 });

@@ -16,7 +16,10 @@ export function pickDeployment(deployments: Deployment[], strategy: Strategy, tr
   const pool = fresh.length > 0 ? fresh : ready;
   if (strategy === "least-busy") {
     const least = Math.min(...pool.map((d) => d.load.inFlight));
-    return weighted(pool.filter((d) => d.load.inFlight === least), random);
+    return weighted(
+      pool.filter((d) => d.load.inFlight === least),
+      random,
+    );
   }
   return weighted(pool, random);
 }

@@ -79,7 +79,11 @@ export function createModelRegistry(config: Config): ModelRegistry {
     }
   }
   for (const settings of config.models) {
-    const routed = model(settings.name, settings.deployments.map((d) => deployment(d.provider, d.model, d.weight)), settings);
+    const routed = model(
+      settings.name,
+      settings.deployments.map((d) => deployment(d.provider, d.model, d.weight)),
+      settings,
+    );
     for (const name of [settings.name, ...settings.aliases]) models.set(name, routed);
   }
 
@@ -141,7 +145,12 @@ export function createModelRegistry(config: Config): ModelRegistry {
     deployments() {
       const names = new Map<string, string>();
       for (const routed of [...models.values(), ...addressed.values()]) for (const d of routed.deployments) names.set(d.id, routed.name);
-      return [...deploymentsById.values()].map((d) => ({ id: d.id, model: names.get(d.id) ?? d.upstreamModel, inFlight: d.load.inFlight, ...d.health.snapshot() }));
+      return [...deploymentsById.values()].map((d) => ({
+        id: d.id,
+        model: names.get(d.id) ?? d.upstreamModel,
+        inFlight: d.load.inFlight,
+        ...d.health.snapshot(),
+      }));
     },
     inFlight: () => [...deploymentsById.values()].reduce((sum, d) => sum + d.load.inFlight, 0),
     ready,

@@ -1,5 +1,5 @@
 /** Which failures are worth another try, and how long to wait before it. */
-import { LanguruError } from "../../shared/index.js";
+import type { LanguruError } from "../../shared/index.js";
 import type { RetrySettings } from "../config.js";
 
 const RETRYABLE_STATUS = new Set([408, 409, 429, 500, 502, 503, 504]);

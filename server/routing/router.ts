@@ -71,7 +71,10 @@ export async function route<T>(registry: ModelRegistry, request: ChatCompletionR
           queue.splice(0, queue.length, ...model.contextWindowFallbacks);
           break;
         }
-        log.warn({ model: model.name, deployment: deployment.id, attempt, status: error.status, code: error.code, message: error.message }, "upstream attempt failed");
+        log.warn(
+          { model: model.name, deployment: deployment.id, attempt, status: error.status, code: error.code, message: error.message },
+          "upstream attempt failed",
+        );
         if (!isRetryable(error)) throw error;
         deployment.health.failure();
         lastError = error;

@@ -19,7 +19,10 @@ class CallTimers {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly onParentAbort = () => this.controller.abort(new CallerAbortedError());
 
-  constructor(private readonly parent: AbortSignal, private readonly deployment: string) {
+  constructor(
+    private readonly parent: AbortSignal,
+    private readonly deployment: string,
+  ) {
     if (parent.aborted) this.onParentAbort();
     else parent.addEventListener("abort", this.onParentAbort, { once: true });
   }
@@ -73,7 +76,12 @@ export async function completeWithin(deployment: Deployment, request: UpstreamRe
  * Opens a stream and waits for its first chunk, so that every failure before the client saw
  * anything is still retryable; what follows is guarded by the idle and total timeouts.
  */
-export async function streamWithin(deployment: Deployment, request: UpstreamRequest, signal: AbortSignal, t: TimeoutSettings): Promise<AsyncIterable<ChatCompletionChunk>> {
+export async function streamWithin(
+  deployment: Deployment,
+  request: UpstreamRequest,
+  signal: AbortSignal,
+  t: TimeoutSettings,
+): Promise<AsyncIterable<ChatCompletionChunk>> {
   const timers = new CallTimers(signal, deployment.id);
   timers.start(t.totalMs, "total");
   const firstToken = timers.start(t.firstTokenMs, "first token");

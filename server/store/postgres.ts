@@ -106,7 +106,20 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         const params: unknown[] = [];
         const values = rows.map((r) => {
           const base = params.length;
-          params.push(r.at.getTime(), r.keyId, r.model, r.deployment, r.promptTokens, r.completionTokens, r.latencyMs, r.ttftMs, r.status, r.errorType, r.costUsd, r.stream);
+          params.push(
+            r.at.getTime(),
+            r.keyId,
+            r.model,
+            r.deployment,
+            r.promptTokens,
+            r.completionTokens,
+            r.latencyMs,
+            r.ttftMs,
+            r.status,
+            r.errorType,
+            r.costUsd,
+            r.stream,
+          );
           return `(${Array.from({ length: 12 }, (_, i) => `$${base + i + 1}`).join(", ")})`;
         });
         await client.query(
@@ -114,19 +127,33 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           params,
         );
         for (const [keyId, sum] of spendByKey(rows)) {
-          await client.query("UPDATE languru_keys SET spent_tokens = spent_tokens + $1, spent_usd = spent_usd + $2 WHERE id = $3", [sum.tokens, sum.usd, keyId]);
+          await client.query("UPDATE languru_keys SET spent_tokens = spent_tokens + $1, spent_usd = spent_usd + $2 WHERE id = $3", [
+            sum.tokens,
+            sum.usd,
+            keyId,
+          ]);
         }
       });
     },
     async queryUsage(filter) {
       const where = usageWhere(filter, (i) => `$${i}`);
       const limit = Math.max(0, Math.floor(filter.limit ?? DEFAULT_USAGE_LIMIT));
-      const rows = (await query<UsageDbRow>(`SELECT * FROM languru_usage ${where.sql} ORDER BY at DESC, id DESC LIMIT ${limit}`, where.params)).map(usageFromRow);
+      const rows = (await query<UsageDbRow>(`SELECT * FROM languru_usage ${where.sql} ORDER BY at DESC, id DESC LIMIT ${limit}`, where.params)).map(
+        usageFromRow,
+      );
       const [t] = await query<{ requests: string; prompt: string | null; completion: string | null; cost: number | null }>(
         `SELECT COUNT(*) AS requests, SUM(prompt_tokens) AS prompt, SUM(completion_tokens) AS completion, SUM(cost_usd) AS cost FROM languru_usage ${where.sql}`,
         where.params,
       );
-      return { rows, totals: totals(Number(t?.requests ?? 0), t?.prompt == null ? null : Number(t.prompt), t?.completion == null ? null : Number(t.completion), t?.cost ?? null) };
+      return {
+        rows,
+        totals: totals(
+          Number(t?.requests ?? 0),
+          t?.prompt == null ? null : Number(t.prompt),
+          t?.completion == null ? null : Number(t.completion),
+          t?.cost ?? null,
+        ),
+      };
     },
     async close() {
       await pool.end();

@@ -33,7 +33,12 @@ export function createSqliteStore(path: string): Store {
       db.exec("CREATE TABLE IF NOT EXISTS languru_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
       // IMMEDIATE takes the write lock first, so two processes starting together do not both migrate.
       db.transaction(() => {
-        const done = new Set(db.prepare<[], { version: number }>("SELECT version FROM languru_migrations").all().map((r) => r.version));
+        const done = new Set(
+          db
+            .prepare<[], { version: number }>("SELECT version FROM languru_migrations")
+            .all()
+            .map((r) => r.version),
+        );
         for (const m of migrations) {
           if (done.has(m.version)) continue;
           db.exec(m.sqlite);
@@ -43,7 +48,9 @@ export function createSqliteStore(path: string): Store {
     },
     async insertKey(key) {
       const columns: Array<[string, string | number | null]> = [["id", key.id], ["hash", key.hash], ["created_at", Date.now()], ...settingColumns(key)];
-      db.prepare(`INSERT INTO languru_keys (${columns.map((c) => c[0]).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`).run(...columns.map((c) => c[1]));
+      db.prepare(`INSERT INTO languru_keys (${columns.map((c) => c[0]).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`).run(
+        ...columns.map((c) => c[1]),
+      );
       return find(key.id)!;
     },
     async findKey(id) {
@@ -77,7 +84,9 @@ export function createSqliteStore(path: string): Store {
     async queryUsage(filter) {
       const where = usageWhere(filter, () => "?");
       const rows = db
-        .prepare<Array<string | number>, UsageDbRow>(`SELECT * FROM languru_usage ${where.sql} ORDER BY at DESC, id DESC LIMIT ${Math.max(0, Math.floor(filter.limit ?? DEFAULT_USAGE_LIMIT))}`)
+        .prepare<Array<string | number>, UsageDbRow>(
+          `SELECT * FROM languru_usage ${where.sql} ORDER BY at DESC, id DESC LIMIT ${Math.max(0, Math.floor(filter.limit ?? DEFAULT_USAGE_LIMIT))}`,
+        )
         .all(...where.params)
         .map(usageFromRow);
       const t = db

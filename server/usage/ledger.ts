@@ -59,7 +59,8 @@ export function createLedger(options: LedgerOptions): Ledger {
         buffer = [...batch, ...buffer];
         trim();
         stats.failedFlushes++;
-        if (!failing) log.error({ err: { message: (err as Error).message }, buffered: buffer.length }, "usage ledger: store write failed; rows kept in memory and retried");
+        if (!failing)
+          log.error({ err: { message: (err as Error).message }, buffered: buffer.length }, "usage ledger: store write failed; rows kept in memory and retried");
         failing = true;
         return;
       }

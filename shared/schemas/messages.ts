@@ -100,14 +100,7 @@ export const FunctionMessage = z.looseObject({
 });
 
 /** Any message of a conversation, told apart by `role`. */
-export const ChatMessage = z.discriminatedUnion("role", [
-  DeveloperMessage,
-  SystemMessage,
-  UserMessage,
-  AssistantMessage,
-  ToolMessage,
-  FunctionMessage,
-]);
+export const ChatMessage = z.discriminatedUnion("role", [DeveloperMessage, SystemMessage, UserMessage, AssistantMessage, ToolMessage, FunctionMessage]);
 
 /** One message of a conversation. */
 export type ChatMessage = z.output<typeof ChatMessage>;

@@ -3,7 +3,11 @@ import { z } from "zod";
 import { ChatMessage } from "./messages.js";
 
 const FunctionDefinition = z.looseObject({
-  name: z.string().min(1).max(64).regex(/^[a-zA-Z0-9_-]+$/, "must be a-z, A-Z, 0-9, underscores or dashes"),
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-zA-Z0-9_-]+$/, "must be a-z, A-Z, 0-9, underscores or dashes"),
   description: z.string().optional(),
   parameters: z.record(z.string(), z.unknown()).optional(),
   strict: z.boolean().nullish(),
@@ -39,7 +43,11 @@ export const ResponseFormat = z.discriminatedUnion("type", [
   z.looseObject({
     type: z.literal("json_schema"),
     json_schema: z.looseObject({
-      name: z.string().min(1).max(64).regex(/^[a-zA-Z0-9_-]+$/, "must be a-z, A-Z, 0-9, underscores or dashes"),
+      name: z
+        .string()
+        .min(1)
+        .max(64)
+        .regex(/^[a-zA-Z0-9_-]+$/, "must be a-z, A-Z, 0-9, underscores or dashes"),
       description: z.string().optional(),
       schema: z.record(z.string(), z.unknown()).optional(),
       strict: z.boolean().nullish(),

@@ -17,7 +17,14 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 
 /** Access settings for tests: SQLite in `sqlitePath`, memory limits, a fast ledger. */
 export function accessSettings(overrides: Partial<AccessConfig> = {}): AccessConfig {
-  return { ...loadConfig({}).access, masterKey: MASTER_KEY, sqlitePath: ":memory:", keyCacheMs: 5_000, ledger: { flushMs: 50, batchSize: 100, maxBuffered: 10_000 }, ...overrides };
+  return {
+    ...loadConfig({}).access,
+    masterKey: MASTER_KEY,
+    sqlitePath: ":memory:",
+    keyCacheMs: 5_000,
+    ledger: { flushMs: 50, batchSize: 100, maxBuffered: 10_000 },
+    ...overrides,
+  };
 }
 
 /** Starts a gateway with keys on. */

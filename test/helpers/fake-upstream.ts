@@ -113,7 +113,8 @@ export async function startFakeUpstream(options: { models?: string[] } = {}): Pr
     const path = exchange.call.path;
     let behaviour: Behaviour;
     if (req.method === "POST" && path === "/v1/chat/completions") behaviour = queue.shift() ?? fallback;
-    else if (req.method === "GET" && path === "/v1/models") behaviour = json(200, { object: "list", data: models.map((id) => ({ id, object: "model", created: 0, owned_by: "fake" })) });
+    else if (req.method === "GET" && path === "/v1/models")
+      behaviour = json(200, { object: "list", data: models.map((id) => ({ id, object: "model", created: 0, owned_by: "fake" })) });
     else behaviour = fail(404, `Unknown request URL: ${req.method} ${path}`, { code: "unknown_url" });
     try {
       await behaviour(exchange);
@@ -132,17 +133,22 @@ export async function startFakeUpstream(options: { models?: string[] } = {}): Pr
     script: (...behaviours) => void queue.push(...behaviours),
     openSockets: () => sockets.size,
     inFlight: () => calls.filter((c) => c.outcome === "open").length,
-    otherwise: (behaviour) => void (fallback = behaviour),
+    otherwise(behaviour) {
+      fallback = behaviour;
+    },
     reset() {
       calls.length = 0;
       queue = [];
       fallback = ok();
     },
     async call(index) {
-      while (calls.length <= index) await new Promise<void>((resolve) => waiters.add(function wake() {
-        waiters.delete(wake);
-        resolve();
-      }));
+      while (calls.length <= index)
+        await new Promise<void>((resolve) =>
+          waiters.add(function wake() {
+            waiters.delete(wake);
+            resolve();
+          }),
+        );
       return calls[index] as UpstreamCall;
     },
     async close() {
@@ -216,8 +222,7 @@ async function readBody(req: IncomingMessage): Promise<Json> {
   }
 }
 
-const resolve = <T>(value: FromRequest<T>, request: Json): T =>
-  typeof value === "function" ? (value as (request: Json) => T)(request) : value;
+const resolve = <T>(value: FromRequest<T>, request: Json): T => (typeof value === "function" ? (value as (request: Json) => T)(request) : value);
 
 /** Answers with `status` and a JSON body. */
 export function json(status: number, body: FromRequest<unknown>, headers: Record<string, string> = {}): Behaviour {
@@ -237,7 +242,11 @@ export function raw(status: number, body: string, headers: Record<string, string
 }
 
 /** Answers with an OpenAI error body: `{ error: { message, type, param, code } }`. */
-export function fail(status: number, message: string, details: { type?: string; param?: string | null; code?: string | null; headers?: Record<string, string> } = {}): Behaviour {
+export function fail(
+  status: number,
+  message: string,
+  details: { type?: string; param?: string | null; code?: string | null; headers?: Record<string, string> } = {},
+): Behaviour {
   const { headers = {}, type = status >= 500 ? "server_error" : "invalid_request_error", param = null, code = null } = details;
   return json(status, { error: { message, type, param, code } }, headers);
 }

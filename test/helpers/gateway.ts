@@ -18,7 +18,17 @@ export async function startGateway(overrides: Partial<Config> = {}): Promise<Tes
 
 /** A provider entry pointing at a fake upstream. */
 export function upstreamProvider(baseURL: string, models: ProviderSettings["models"], extra: Partial<ProviderSettings> = {}): ProviderSettings {
-  return { name: "fake", kind: "openai-compatible", baseURL, apiKey: "sk-test-secret-key-123456", headers: {}, timeoutMs: 5_000, discovery: false, models, ...extra };
+  return {
+    name: "fake",
+    kind: "openai-compatible",
+    baseURL,
+    apiKey: "sk-test-secret-key-123456",
+    headers: {},
+    timeoutMs: 5_000,
+    discovery: false,
+    models,
+    ...extra,
+  };
 }
 
 /** The typed SDK client for a gateway, with Node's EventSource. */

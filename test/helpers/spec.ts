@@ -1,6 +1,7 @@
 /**
- * Validates bodies against the official OpenAI OpenAPI document (`../shared/openai/openapi.json`
- * beside the repository), compiled with Ajv's JSON Schema 2020-12 build.
+ * Validates bodies against the schemas of the official OpenAI OpenAPI document, vendored in
+ * `test/spec/openai-schemas.json` (source and caveats in `test/spec/README.md`), compiled with Ajv's
+ * JSON Schema 2020-12 build.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -11,8 +12,8 @@ import { expect } from "vitest";
 /** The repository root (this file lives in `test/helpers/`). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** Where the OpenAPI document lives: CI checks out `shared/` beside the repository. */
-export const specPath = path.resolve(repoRoot, "..", "shared", "openai", "openapi.json");
+/** The vendored `components.schemas` of the OpenAPI document: the checkout carries what its tests read. */
+export const specPath = path.resolve(repoRoot, "test", "spec", "openai-schemas.json");
 
 /** The schemas (under `components.schemas`) the REST tests check bodies against. */
 export type SpecSchemaName =
@@ -43,9 +44,7 @@ export function rewriteNullable(node: unknown): unknown {
   if ((node as Record<string, unknown>).nullable !== true) return out;
   // Annotations stay on the outside so that error messages and defaults still read naturally.
   const { description, default: fallback, deprecated, title, ...schema } = out;
-  const annotations = Object.fromEntries(
-    Object.entries({ description, default: fallback, deprecated, title }).filter(([, v]) => v !== undefined),
-  );
+  const annotations = Object.fromEntries(Object.entries({ description, default: fallback, deprecated, title }).filter(([, v]) => v !== undefined));
   return { ...annotations, anyOf: [schema, { type: "null" }] };
 }
 
