@@ -4,6 +4,8 @@ import { LanguruError, errorFromBody, isRecord } from "../shared/errors.js";
 
 /** The gateway could not be reached, or the connection kept failing. */
 export class ConnectionError extends LanguruError {
+  // Spelled out: a minifier renames classes, and apps compare `err.name`.
+  override name = "ConnectionError";
   constructor(message: string) {
     super(0, message, { type: "connection_error", code: "connection_error" });
   }

@@ -1,44 +1,45 @@
 /**
- * The Languru client SDK: `createLanguruClient(url)` returns a typed client for Node 20 and
- * browsers. Non-streamed calls go over HTTP POST; streams start with a POST and follow over SSE.
+ * The Languru client SDK: `createLanguruClient({ url })` returns a typed client for browsers and
+ * Node. Calls and streams go over one WebSocket by default (a stream is one subscription; the key
+ * travels in the socket's first message, never in a URL). `transport: "http"` uses HTTP instead:
+ * calls are POSTs and a stream is a POST that starts it plus an SSE follow authorised by a token.
  *
- * In Node 20 (no global EventSource) pass one: `import { EventSource } from "eventsource"`.
+ * Node 20 has neither a global WebSocket nor EventSource: pass `WebSocket` from `ws` (or
+ * `EventSource` from `eventsource` with `transport: "http"`).
  */
-import { createTRPCClient, httpLink, httpSubscriptionLink, splitLink, type TRPCClient } from "@trpc/client";
-import type { inferRouterOutputs } from "@trpc/server";
+import { createTRPCClient, createWSClient, httpLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient, type TRPCLink } from "@trpc/client";
 import superjson from "superjson";
-import type { ChatCompletionChunk, ChatCompletionRequestInput, ModelList } from "../shared/index.js";
-import type { AppRouter } from "../server/routers/_app.js";
 import { toLanguruError } from "./errors.js";
-import { streamChat, type StreamOptions } from "./stream.js";
+import { followChunks, type StreamOptions, type StreamSource } from "./stream.js";
+import type { AppRouter, ChatCompletionChunk, ChatCompletionParams, ModelList, RoutedChatCompletion } from "./types.js";
 
 export { ConnectionError } from "./errors.js";
-// Errors and types only: re-exporting the zod schemas would put all of zod in every browser bundle.
-// Apps that want the schemas import `languru/shared`.
 export * from "../shared/errors.js";
-export type * from "../shared/schemas/messages.js";
-export type * from "../shared/schemas/request.js";
-export type * from "../shared/schemas/response.js";
+export type * from "./types.js";
+export type { StreamOptions } from "./stream.js";
 
 /** A constructor shaped like the standard EventSource. */
 export type EventSourceConstructor = typeof globalThis.EventSource;
+/** A constructor shaped like the standard WebSocket (the `ws` package's fits). */
+export type WebSocketConstructor = typeof globalThis.WebSocket;
 
 /** Options of `createLanguruClient`. */
 export interface LanguruClientOptions {
   /** The gateway's base URL, e.g. `http://127.0.0.1:8680`. */
   url: string;
-  /** Sent as `Authorization: Bearer <key>` when the gateway requires keys. */
+  /** The API key, when the gateway requires keys: a header over HTTP, the connection message over WebSocket. */
   apiKey?: string;
-  /** A custom fetch (tests, proxies, edge runtimes). */
-  fetch?: typeof globalThis.fetch;
-  /** An EventSource implementation; required in Node 20, which has none. */
+  /** `websocket` (default): one socket for everything. `http`: POSTs, and SSE for streams. */
+  transport?: "websocket" | "http";
+  /** A WebSocket implementation; Node 20 has none built in (`import { WebSocket } from "ws"`). */
+  WebSocket?: WebSocketConstructor;
+  /** HTTP transport: an EventSource implementation; Node 20 has none (`import { EventSource } from "eventsource"`). */
   EventSource?: EventSourceConstructor;
+  /** HTTP transport: a custom fetch (tests, proxies, edge runtimes). */
+  fetch?: typeof globalThis.fetch;
   /** Give up a stream whose connection kept failing this long (ms). Default 30 s. */
   reconnectTimeoutMs?: number;
 }
-
-/** A whole completion plus `languru: { model, deployment, attempts }`: which deployment answered. */
-export type RoutedChatCompletion = inferRouterOutputs<AppRouter>["chat"]["completions"];
 
 /** Options of one non-streamed call. */
 export interface CallOptions {
@@ -49,37 +50,25 @@ export interface CallOptions {
 export interface LanguruClient {
   chat: {
     /** One whole completion. */
-    completions(request: ChatCompletionRequestInput, options?: CallOptions): Promise<RoutedChatCompletion>;
+    completions(request: ChatCompletionParams, options?: CallOptions): Promise<RoutedChatCompletion>;
     /** The completion as it is generated; break out of the loop or abort to stop it upstream. */
-    stream(request: ChatCompletionRequestInput, options?: StreamOptions): AsyncGenerator<ChatCompletionChunk>;
+    stream(request: ChatCompletionParams, options?: StreamOptions): AsyncGenerator<ChatCompletionChunk>;
   };
   models: {
     /** Every model the gateway routes. */
     list(options?: CallOptions): Promise<ModelList>;
   };
   trpc: TRPCClient<AppRouter>;
+  /** Closes the WebSocket (a Node script then exits); later calls open a new one. */
+  close(): Promise<void>;
 }
 
 /** Creates a typed client for one gateway. */
 export function createLanguruClient(options: LanguruClientOptions | string): LanguruClient {
   const opts = typeof options === "string" ? { url: options } : options;
-  const url = `${opts.url.replace(/\/+$/, "")}/trpc`;
-  const headers = opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {};
-  const trpc = createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === "subscription",
-        true: httpSubscriptionLink({
-          url,
-          transformer: superjson,
-          EventSource: opts.EventSource ?? globalThis.EventSource,
-          // A native EventSource cannot send headers; the key travels as a connection parameter.
-          connectionParams: opts.apiKey ? { apiKey: opts.apiKey } : undefined,
-        }),
-        false: httpLink({ url, transformer: superjson, headers, fetch: opts.fetch }),
-      }),
-    ],
-  });
+  const transport = opts.transport ?? "websocket";
+  const { link, close } = transport === "http" ? httpTransport(opts) : socketTransport(opts);
+  const trpc = createTRPCClient<AppRouter>({ links: [link] });
   const settings = { reconnectTimeoutMs: opts.reconnectTimeoutMs ?? 30_000 };
   const call = async <T>(run: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
     try {
@@ -92,9 +81,72 @@ export function createLanguruClient(options: LanguruClientOptions | string): Lan
   return {
     chat: {
       completions: (request, o = {}) => call(() => trpc.chat.completions.mutate(request, { signal: o.signal }), o.signal),
-      stream: (request, o = {}) => streamChat(trpc, request, o, settings),
+      stream: (request, o = {}) => (transport === "http" ? streamOverHttp(trpc, request, o, settings) : followChunks(socketStream(trpc, request), o, settings)),
     },
     models: { list: (o = {}) => call(() => trpc.models.list.query(undefined, { signal: o.signal }), o.signal) },
     trpc,
+    close,
   };
+}
+
+/** `ws(s)://host/trpc` for `http(s)://host`. */
+function trpcURL(base: string, scheme: "http" | "ws"): string {
+  const url = `${base.replace(/\/+$/, "")}/trpc`;
+  return scheme === "ws" ? url.replace(/^http/, "ws") : url;
+}
+
+function socketTransport(opts: LanguruClientOptions): { link: TRPCLink<AppRouter>; close: () => Promise<void> } {
+  const WebSocketImpl = opts.WebSocket ?? globalThis.WebSocket;
+  if (!WebSocketImpl) throw new TypeError('no WebSocket in this runtime: pass `WebSocket` (Node 20: from the `ws` package) or use `transport: "http"`');
+  const client = createWSClient({
+    url: trpcURL(opts.url, "ws"),
+    WebSocket: WebSocketImpl,
+    // Sent as the socket's first message, not in its URL.
+    connectionParams: opts.apiKey ? { apiKey: opts.apiKey } : undefined,
+    // Idle sockets close by themselves, so a script that forgot `close()` still exits.
+    lazy: { enabled: true, closeMs: 10_000 },
+  });
+  return { link: wsLink<AppRouter>({ client, transformer: superjson }), close: () => client.close() };
+}
+
+function httpTransport(opts: LanguruClientOptions): { link: TRPCLink<AppRouter>; close: () => Promise<void> } {
+  const url = trpcURL(opts.url, "http");
+  const link = splitLink<AppRouter>({
+    condition: (op) => op.type === "subscription",
+    // No key here: an SSE URL would carry it. `chat.stream` is authorised by the token `chat.start` returned.
+    true: httpSubscriptionLink({ url, transformer: superjson, EventSource: opts.EventSource ?? globalThis.EventSource }),
+    false: httpLink({ url, transformer: superjson, headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}, fetch: opts.fetch }),
+  });
+  return { link, close: async () => undefined };
+}
+
+/** WebSocket: the stream is one subscription; stopping it cancels the generation on the gateway. */
+function socketStream(trpc: TRPCClient<AppRouter>, request: ChatCompletionParams): StreamSource {
+  return { open: (observer) => trpc.chat.generate.subscribe({ ...request, stream: true }, observer) };
+}
+
+/** HTTP: a POST starts the generation, an SSE subscription follows it, `chat.cancel` stops it early. */
+async function* streamOverHttp(
+  trpc: TRPCClient<AppRouter>,
+  request: ChatCompletionParams,
+  options: StreamOptions,
+  settings: { reconnectTimeoutMs: number },
+): AsyncGenerator<ChatCompletionChunk> {
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  let started: { id: string; token: string };
+  try {
+    started = await trpc.chat.start.mutate({ ...request, stream: true }, { signal });
+  } catch (err) {
+    throw signal?.aborted ? signal.reason : toLanguruError(err);
+  }
+  const { id, token } = started;
+  yield* followChunks(
+    {
+      open: (observer) => trpc.chat.stream.subscribe({ id, token }, observer),
+      cancel: () => void trpc.chat.cancel.mutate({ id }).catch(() => undefined),
+    },
+    options,
+    settings,
+  );
 }

@@ -1,10 +1,9 @@
 /**
- * Streams as async iterables: starts a generation with a POST, follows it over SSE (resuming after
- * the last chunk on reconnect), and cancels it when the consumer breaks out or the signal aborts.
+ * Streams as async iterables over one tRPC subscription: chunks are queued as they arrive, a
+ * reconnect resumes after the last tracked chunk, and leaving early (break, abort) stops the
+ * subscription and, where the transport needs it, cancels the generation on the gateway.
  */
-import type { TRPCClient } from "@trpc/client";
-import type { ChatCompletionChunk, ChatCompletionRequestInput } from "../shared/index.js";
-import type { AppRouter } from "../server/routers/_app.js";
+import type { ChatCompletionChunk } from "./types.js";
 import { ConnectionError, isGatewayError, toLanguruError } from "./errors.js";
 
 /** Options of one streamed call. */
@@ -18,24 +17,28 @@ export interface StreamSettings {
   reconnectTimeoutMs: number;
 }
 
+/** The callbacks of a tRPC subscription, as this helper uses them. */
+export interface ChunkObserver {
+  onData(event: { data: ChatCompletionChunk }): void;
+  onError(error: unknown): void;
+  onComplete(): void;
+  onConnectionStateChange(state: { state: string; error?: unknown }): void;
+}
+
+/** One stream's subscription: how to open it and, if the transport needs it, how to cancel it. */
+export interface StreamSource {
+  /** Subscribes; called once. */
+  open(observer: ChunkObserver): { unsubscribe(): void };
+  /** Tells the gateway to stop now, when leaving before the end (HTTP: a closed SSE looks like a dropped one). */
+  cancel?(): void;
+}
+
 type Event = { type: "chunk"; chunk: ChatCompletionChunk } | { type: "end" } | { type: "error"; error: unknown };
 
-/** Yields the chunks of one generation. Breaking out of the loop, or aborting, cancels it upstream. */
-export async function* streamChat(
-  trpc: TRPCClient<AppRouter>,
-  request: ChatCompletionRequestInput,
-  options: StreamOptions,
-  settings: StreamSettings,
-): AsyncGenerator<ChatCompletionChunk> {
+/** Yields the chunks of one generation. Breaking out of the loop, or aborting, stops it upstream. */
+export async function* followChunks(source: StreamSource, options: StreamOptions, settings: StreamSettings): AsyncGenerator<ChatCompletionChunk> {
   const signal = options.signal;
   signal?.throwIfAborted();
-  let id: string;
-  try {
-    ({ id } = await trpc.chat.start.mutate({ ...request, stream: true }, { signal }));
-  } catch (err) {
-    throw signal?.aborted ? signal.reason : toLanguruError(err);
-  }
-
   const queue: Event[] = [];
   let wake: (() => void) | null = null;
   const push = (event: Event) => {
@@ -43,28 +46,25 @@ export async function* streamChat(
     wake?.();
   };
   let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  const subscription = trpc.chat.stream.subscribe(
-    { id },
-    {
-      onData: (event) => push({ type: "chunk", chunk: event.data }),
-      onError: (error) => push({ type: "error", error }),
-      onComplete: () => push({ type: "end" }),
-      onConnectionStateChange: (state) => {
-        if (state.state !== "connecting") {
-          if (reconnectTimer) clearTimeout(reconnectTimer);
-          reconnectTimer = null;
-          return;
-        }
-        // tRPC reconnects on 5xx codes; an error the gateway itself sent (an upstream failure
-        // mid-stream) is final, so stop here instead of replaying it.
-        if (isGatewayError(state.error)) return push({ type: "error", error: state.error });
-        reconnectTimer ??= setTimeout(
-          () => push({ type: "error", error: new ConnectionError(`lost the stream and could not reconnect within ${settings.reconnectTimeoutMs} ms`) }),
-          settings.reconnectTimeoutMs,
-        );
-      },
+  const subscription = source.open({
+    onData: (event) => push({ type: "chunk", chunk: event.data }),
+    onError: (error) => push({ type: "error", error }),
+    onComplete: () => push({ type: "end" }),
+    onConnectionStateChange: (state) => {
+      if (state.state !== "connecting") {
+        if (reconnectTimer) clearTimeout(reconnectTimer);
+        reconnectTimer = null;
+        return;
+      }
+      // tRPC reconnects on 5xx codes; an error the gateway itself sent (an upstream failure
+      // mid-stream) is final, so stop here instead of replaying it.
+      if (isGatewayError(state.error)) return push({ type: "error", error: state.error });
+      reconnectTimer ??= setTimeout(
+        () => push({ type: "error", error: new ConnectionError(`lost the stream and could not reconnect within ${settings.reconnectTimeoutMs} ms`) }),
+        settings.reconnectTimeoutMs,
+      );
     },
-  );
+  });
   const onAbort = () => push({ type: "error", error: signal?.reason });
   signal?.addEventListener("abort", onAbort, { once: true });
 
@@ -91,7 +91,6 @@ export async function* streamChat(
     signal?.removeEventListener("abort", onAbort);
     if (reconnectTimer) clearTimeout(reconnectTimer);
     subscription.unsubscribe();
-    // Leaving early: tell the gateway now, so the upstream stops without waiting for the resume grace.
-    if (!finished) trpc.chat.cancel.mutate({ id }).catch(() => undefined);
+    if (!finished) source.cancel?.();
   }
 }

@@ -1,27 +1,55 @@
 /** The tRPC context: the services a procedure may use and what it knows about its caller. */
-import type { IncomingMessage } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import type { CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
 import type { TRPCRequestInfo } from "@trpc/server/http";
 import type { Access, Admin } from "./access/index.js";
 import type { GenerationStore } from "./chat/generations.js";
 import type { ChatService } from "./chat/service.js";
+import type { StreamTickets } from "./chat/stream-tickets.js";
+import { socketInfo } from "./ws.js";
 
 /** The long-lived services, created once at startup and handed to every request. */
 export interface Services {
   chat: ChatService;
   generations: GenerationStore;
+  /** Follow tickets for SSE followers, which carry no key. */
+  tickets: StreamTickets;
   /** Null when no master key is set: the gateway is open, as without keys. */
   access: Access | null;
   /** Key management and usage reports; null with access off. */
   admin: Admin | null;
 }
 
-/** Returns the `createContext` the HTTP adapter calls for each request. */
-export function createContextFactory(services: Services) {
-  return function createContext({ req, info }: { req: IncomingMessage; info?: TRPCRequestInfo }) {
-    // Subscriptions (SSE, a GET an EventSource makes) cannot carry headers; their key comes in `connectionParams`.
-    return { ...services, headers: req.headers, connectionParams: info?.connectionParams ?? null };
-  };
+/** The WebSocket a call came on: lets a subscription tell an explicit stop from a dropped connection. */
+export interface SocketInfo {
+  /** True while the connection is open (a stop message arrived on it, rather than it closing). */
+  isOpen(): boolean;
+  /** Marks a stream open on this socket until the returned function is called (shutdown waits for it). */
+  holdStream(): () => void;
 }
 
 /** The context every procedure receives. */
-export type Context = Awaited<ReturnType<ReturnType<typeof createContextFactory>>>;
+export interface Context extends Services {
+  headers: IncomingHttpHeaders;
+  /**
+   * The WebSocket's first message (its `apiKey` authenticates a browser, which cannot set headers
+   * on a socket). Always null over HTTP: there it would come from the URL, and no key goes in a URL.
+   */
+  connectionParams: TRPCRequestInfo["connectionParams"];
+  /** Set over WebSocket, null over HTTP. */
+  socket: SocketInfo | null;
+}
+
+/** Returns the `createContext` functions of the HTTP and the WebSocket adapters. */
+export function createContextFactory(services: Services) {
+  return {
+    /** HTTP: headers only; `connectionParams` in the URL are ignored. */
+    http({ req }: { req: IncomingMessage }): Context {
+      return { ...services, headers: req.headers, connectionParams: null, socket: null };
+    },
+    /** WebSocket: created once per connection, after its `connectionParams` message. */
+    ws({ req, res, info }: CreateWSSContextFnOptions): Context {
+      return { ...services, headers: req.headers, connectionParams: info.connectionParams, socket: socketInfo(res) };
+    },
+  };
+}

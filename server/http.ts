@@ -11,12 +11,14 @@ import { openAccess, type AccessRuntime } from "./access/index.js";
 import { createGenerationStore } from "./chat/generations.js";
 import { meterChat } from "./chat/metering.js";
 import { createChatService } from "./chat/service.js";
+import { createStreamTickets } from "./chat/stream-tickets.js";
 import type { Config } from "./config.js";
 import { createContextFactory, type Services } from "./context.js";
 import { log } from "./log.js";
 import { createRestHandler } from "./rest/handler.js";
 import { sendError } from "./rest/respond.js";
 import { appRouter } from "./routers/_app.js";
+import { attachWebSocketDoor } from "./ws.js";
 
 /** A running gateway. */
 export interface Gateway {
@@ -41,13 +43,16 @@ export function createGateway(config: Config): Gateway {
   const services: Services = {
     chat: served,
     generations: createGenerationStore({ service: served, graceMs: config.resumeGraceMs }),
+    // A ticket outlives its generation's resume grace a little, so a late resume gets 404 from the store, not here.
+    tickets: createStreamTickets({ ttlMs: config.resumeGraceMs * 2 }),
     access,
     admin: accessRuntime?.admin ?? null,
   };
   const rest = createRestHandler({ chat: served, access, bodyLimitBytes: config.bodyLimitBytes });
+  const contexts = createContextFactory(services);
   const trpc = createHTTPHandler({
     router: appRouter,
-    createContext: createContextFactory(services),
+    createContext: contexts.http,
     basePath: "/trpc/",
     maxBodySize: config.bodyLimitBytes,
   });
@@ -62,6 +67,7 @@ export function createGateway(config: Config): Gateway {
       });
     });
   });
+  const sockets = attachWebSocketDoor({ server, router: appRouter, createContext: contexts.ws, maxPayloadBytes: config.bodyLimitBytes });
   // Streams can be long and quiet between tokens; the SSE pings and our own timeouts bound them instead.
   server.requestTimeout = 0;
 
@@ -76,17 +82,20 @@ export function createGateway(config: Config): Gateway {
     },
     async close(graceMs = config.shutdownGraceMs) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      sockets.drain();
       // A keep-alive connection turns idle when its in-flight response ends; close each as it does.
       server.closeIdleConnections();
       const sweeper = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => {
         services.generations.close();
         server.closeAllConnections();
+        sockets.terminate();
       }, graceMs);
       await closed;
       clearInterval(sweeper);
       clearTimeout(timer);
       services.generations.close();
+      services.tickets.close();
       await chat.close();
       // Last: the ledger's final flush includes the requests that just finished.
       await accessRuntime?.close();

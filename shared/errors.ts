@@ -20,6 +20,8 @@ export interface ErrorDetails {
 
 /** Base class: an HTTP status plus the fields of an OpenAI error body. */
 export class LanguruError extends Error {
+  // Each class spells its name out: `new.target.name` would be a minifier's `rr` in a browser bundle.
+  override name = "LanguruError";
   readonly status: number;
   readonly type: string;
   readonly param: string | null;
@@ -28,7 +30,6 @@ export class LanguruError extends Error {
 
   constructor(status: number, message: string, details: ErrorDetails = {}) {
     super(message);
-    this.name = new.target.name;
     this.status = status;
     this.type = details.type ?? defaultType(status);
     this.param = details.param ?? null;
@@ -44,72 +45,84 @@ export class LanguruError extends Error {
 
 /** 400: the request is malformed; `param` names the field. */
 export class InvalidRequestError extends LanguruError {
+  override name = "InvalidRequestError";
   constructor(message: string, d: ErrorDetails = {}) {
     super(400, message, d);
   }
 }
 /** 401: no key, or a key that is not valid. */
 export class AuthenticationError extends LanguruError {
+  override name = "AuthenticationError";
   constructor(message: string, d: ErrorDetails = {}) {
     super(401, message, { code: "invalid_api_key", ...d });
   }
 }
 /** 403: the key may not do this. */
 export class PermissionDeniedError extends LanguruError {
+  override name = "PermissionDeniedError";
   constructor(message: string, d: ErrorDetails = {}) {
     super(403, message, d);
   }
 }
 /** 404: no such model (or generation). */
 export class NotFoundError extends LanguruError {
+  override name = "NotFoundError";
   constructor(message: string, d: ErrorDetails = {}) {
     super(404, message, d);
   }
 }
 /** 413: the body is over the configured limit. */
 export class PayloadTooLargeError extends LanguruError {
+  override name = "PayloadTooLargeError";
   constructor(message: string, d: ErrorDetails = {}) {
     super(413, message, d);
   }
 }
 /** 415: the body is not JSON. */
 export class UnsupportedMediaTypeError extends LanguruError {
+  override name = "UnsupportedMediaTypeError";
   constructor(message: string, d: ErrorDetails = {}) {
     super(415, message, d);
   }
 }
 /** 429: over a rate limit or out of quota; `headers` carries `retry-after`. */
 export class RateLimitError extends LanguruError {
+  override name = "RateLimitError";
   constructor(message: string, d: ErrorDetails = {}) {
     super(429, message, { code: "rate_limit_exceeded", ...d });
   }
 }
 /** 429 `insufficient_quota`: the key's token or spend budget is used up; retrying will not help. */
 export class InsufficientQuotaError extends LanguruError {
+  override name = "InsufficientQuotaError";
   constructor(message: string, d: ErrorDetails = {}) {
     super(429, message, { type: "insufficient_quota", code: "insufficient_quota", ...d });
   }
 }
 /** 502: the upstream failed, answered 5xx or dropped the connection. */
 export class UpstreamError extends LanguruError {
+  override name = "UpstreamError";
   constructor(message: string, d: ErrorDetails = {}) {
     super(502, message, { code: "upstream_error", ...d });
   }
 }
 /** 503: every deployment of the model is cooling down; `retry-after` says when to come back. */
 export class ServiceUnavailableError extends LanguruError {
+  override name = "ServiceUnavailableError";
   constructor(message: string, d: ErrorDetails = {}) {
     super(503, message, { code: "service_unavailable", ...d });
   }
 }
 /** 504: the upstream did not answer in time. */
 export class TimeoutError extends LanguruError {
+  override name = "TimeoutError";
   constructor(message: string, d: ErrorDetails = {}) {
     super(504, message, { code: "upstream_timeout", ...d });
   }
 }
 /** 500: a bug of ours; the message never carries internals. */
 export class InternalError extends LanguruError {
+  override name = "InternalError";
   constructor(message = "internal error", d: ErrorDetails = {}) {
     super(500, message, d);
   }

@@ -94,7 +94,11 @@ describe("a valid key", () => {
     for await (const chunk of sdk(gateway, { apiKey: a.key }).chat.stream({ model: "echo", prompt: "alpha beta gamma" })) chunks.push(chunk);
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("alpha beta gamma");
 
-    const { id } = await sdk(gateway, { apiKey: a.key }).trpc.chat.start.mutate({ model: "echo", prompt: "slow words here", echo_delay_ms: 200 });
+    const { id } = await sdk(gateway, { apiKey: a.key }).trpc.chat.start.mutate({
+      model: "echo",
+      prompt: "slow words here",
+      extra_body: { echo_delay_ms: 200 },
+    });
     const other = sdk(gateway, { apiKey: b.key }).trpc;
     const error = await new Promise<unknown>((resolve) => {
       const sub = other.chat.stream.subscribe(

@@ -21,7 +21,7 @@ describe("tRPC stream: resume, abort, large input", () => {
     const client = sdk(gateway);
     const chunks: ChatCompletionChunk[] = [];
     let cut = false;
-    const request = { model: "echo", messages: [{ role: "user" as const, content: words.join(" ") }], echo_delay_ms: 20 };
+    const request = { model: "echo", messages: [{ role: "user" as const, content: words.join(" ") }], extra_body: { echo_delay_ms: 20 } };
     for await (const chunk of client.chat.stream(request)) {
       chunks.push(chunk);
       if (chunks.length === 8 && !cut) {
@@ -42,7 +42,7 @@ describe("tRPC stream: resume, abort, large input", () => {
   it("stops the generation at once when the consumer aborts", async () => {
     const client = sdk(gateway);
     const controller = new AbortController();
-    const request = { model: "echo", messages: [{ role: "user" as const, content: words.join(" ") }], echo_delay_ms: 50 };
+    const request = { model: "echo", messages: [{ role: "user" as const, content: words.join(" ") }], extra_body: { echo_delay_ms: 50 } };
     const seen: string[] = [];
     await expect(
       (async () => {
@@ -59,7 +59,7 @@ describe("tRPC stream: resume, abort, large input", () => {
 
   it("stops the generation when the consumer breaks out of the loop", async () => {
     const client = sdk(gateway);
-    const request = { model: "echo", messages: [{ role: "user" as const, content: words.join(" ") }], echo_delay_ms: 50 };
+    const request = { model: "echo", messages: [{ role: "user" as const, content: words.join(" ") }], extra_body: { echo_delay_ms: 50 } };
     let n = 0;
     for await (const _chunk of client.chat.stream(request)) if (++n === 2) break;
     await expect.poll(() => gateway.services.generations.running(), { timeout: 1_000, interval: 20 }).toBe(0);

@@ -1,18 +1,33 @@
-/** `chat.*`: completions as a mutation, and streaming as start + resumable subscription. */
+/**
+ * `chat.*`: completions as a mutation, and streaming two ways. Over a WebSocket (the SDK's default)
+ * a stream is one subscription, `chat.generate`, whose input is the whole request. Over HTTP it is
+ * `chat.start` (a POST: the conversation never goes in a URL) then `chat.stream`, an SSE follow
+ * authorised by the token `chat.start` returned, since an EventSource carries no key header.
+ */
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { ChatCompletionRequest } from "../../shared/index.js";
-import { keyProcedure, router } from "../trpc.js";
+import { ChatCompletionParams, NotFoundError, InvalidRequestError, requestFromParams } from "../../shared/index.js";
+import { keyFromHeaders, type Caller } from "../access/index.js";
+import type { Context } from "../context.js";
+import { keyProcedure, publicProcedure, router } from "../trpc.js";
 import { toTRPCError } from "../trpc-errors.js";
 
-const GenerationRef = z.object({ id: z.string().min(1) });
+const GenerationRef = z.object({ id: z.string().min(1).max(200) });
+const FollowInput = GenerationRef.extend({
+  /** What `chat.start` returned beside the id; lets an SSE follower in without a key. */
+  token: z.string().min(1).max(100).optional(),
+  lastEventId: z.string().max(300).nullish(),
+});
+// tRPC adds `lastEventId` to the input when it resubscribes after a reconnect.
+const GenerateInput = ChatCompletionParams.safeExtend({ lastEventId: z.string().max(300).nullish() });
 
 /** The chat router. */
 export const chatRouter = router({
   /** One whole `ChatCompletion`; `languru` says which deployment answered after how many tries. */
-  completions: keyProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx, signal }) => {
+  completions: keyProcedure.input(ChatCompletionParams).mutation(async ({ input, ctx, signal }) => {
     try {
-      const { value, route } = await ctx.chat.complete({ ...input, stream: false }, { signal: signal ?? new AbortController().signal, caller: ctx.caller });
+      const request = { ...requestFromParams(input), stream: false };
+      const { value, route } = await ctx.chat.complete(request, { signal: signal ?? new AbortController().signal, caller: ctx.caller });
       return { ...value, languru: route };
     } catch (err) {
       throw toTRPCError(err);
@@ -20,29 +35,64 @@ export const chatRouter = router({
   }),
 
   /**
-   * Starts a streamed generation and returns its id (and, as `languru`, the route that answered).
-   * A POST, so the conversation may be large; errors before the first chunk are thrown here.
+   * Starts a streamed generation for an HTTP follower; returns its id, the follow `token` for
+   * `chat.stream`, and (as `languru`) the route that answered. Errors before the first chunk are thrown here.
    */
-  start: keyProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx }) => {
+  start: keyProcedure.input(ChatCompletionParams).mutation(async ({ input, ctx }) => {
     try {
-      const { id, route } = await ctx.generations.start({ ...input, stream: true }, ctx.caller);
-      return { id, languru: route };
+      const { id, route } = await ctx.generations.start({ ...requestFromParams(input), stream: true }, ctx.caller);
+      return { id, token: ctx.tickets.issue(id, ctx.caller), languru: route };
     } catch (err) {
       throw toTRPCError(err);
     }
   }),
 
   /**
-   * Follows a generation: yields its `ChatCompletionChunk`s, each tracked by its index, so that a
-   * reconnecting client resumes after `lastEventId` instead of starting over. Only the key that
-   * started the generation may follow it (its key comes in `connectionParams`: SSE has no headers).
+   * Starts a generation and streams it in one subscription (the WebSocket path). Each chunk is
+   * tracked as `<generation id>:<index>`, so a resubscribe after a dropped connection follows the
+   * same generation from where it stopped. Stopping the subscription cancels the generation at once.
    */
-  stream: keyProcedure.input(GenerationRef.extend({ lastEventId: z.string().nullish() })).subscription(async function* ({ input, ctx, signal }) {
+  generate: keyProcedure.input(GenerateInput).subscription(async function* ({ input, ctx, signal }) {
+    const { lastEventId, ...params } = input;
+    const stopped = signal ?? new AbortController().signal;
+    const release = ctx.socket?.holdStream();
+    let id: string | null = null;
     try {
-      const chunks = ctx.generations.follow(input.id, input.lastEventId, signal ?? new AbortController().signal, ctx.caller);
+      let after: string | null = null;
+      if (lastEventId) ({ id, after } = parseGenerateEventId(lastEventId));
+      else ({ id } = await ctx.generations.start({ ...requestFromParams(params), stream: true }, ctx.caller));
+      const generation = id;
+      for await (const { index, chunk } of ctx.generations.follow(generation, after, stopped, ctx.caller)) yield tracked(`${generation}:${index}`, chunk);
+    } catch (err) {
+      throw toTRPCError(err);
+    } finally {
+      release?.();
+      if (id) cancelOnStop(ctx, { id, signal: stopped, caller: ctx.caller });
+    }
+  }),
+
+  /**
+   * Follows a generation: yields its `ChatCompletionChunk`s, each tracked by its index, so that a
+   * reconnecting client resumes after `lastEventId` instead of starting over. The follower shows
+   * the `token` from `chat.start`, or the key that started the generation (a header, or the
+   * WebSocket's `connectionParams`); to anyone else the generation does not exist.
+   */
+  stream: publicProcedure.input(FollowInput).subscription(async function* ({ input, ctx, signal }) {
+    const stopped = signal ?? new AbortController().signal;
+    const ticket = input.token ? ctx.tickets.redeem(input.id, input.token) : null;
+    const release = ctx.socket?.holdStream();
+    let caller: Caller | undefined;
+    try {
+      if (input.token && !ticket) throw notFound(input.id);
+      caller = ticket ? ticket.caller : await keyCaller(ctx);
+      const chunks = ctx.generations.follow(input.id, input.lastEventId, stopped, caller);
       for await (const { index, chunk } of chunks) yield tracked(String(index), chunk);
     } catch (err) {
       throw toTRPCError(err);
+    } finally {
+      ticket?.release();
+      release?.();
+      cancelOnStop(ctx, { id: input.id, signal: stopped, caller });
     }
   }),
 
@@ -52,3 +102,31 @@ export const chatRouter = router({
     return { id: input.id, cancelled: true };
   }),
 });
+
+/**
+ * A subscription stopped on a socket that is still open was stopped on purpose (a `subscription.stop`,
+ * a component unmount): cancel now. A closed socket is a dropped connection: keep the resume grace.
+ * Over HTTP the two look the same, so the SDK calls `chat.cancel` there.
+ */
+function cancelOnStop(ctx: Context, stop: { id: string; signal: AbortSignal; caller: Caller | undefined }): void {
+  if (!stop.signal.aborted || !ctx.socket?.isOpen()) return;
+  ctx.generations.cancel(stop.id, stop.caller);
+  ctx.tickets.revoke(stop.id);
+}
+
+/** The caller of a follow without a token: the key in a header, or in the socket's connectionParams. */
+async function keyCaller(ctx: Context): Promise<Caller | undefined> {
+  if (!ctx.access) return undefined;
+  return ctx.access.authenticate(keyFromHeaders(ctx.headers) ?? ctx.connectionParams?.apiKey ?? null);
+}
+
+/** `<generation id>:<chunk index>`, as `chat.generate` tracks its chunks. */
+function parseGenerateEventId(eventId: string): { id: string; after: string } {
+  const cut = eventId.lastIndexOf(":");
+  if (cut <= 0) throw new InvalidRequestError(`'lastEventId' must be '<generation id>:<index>', got '${eventId}'`, { param: "lastEventId" });
+  return { id: eventId.slice(0, cut), after: eventId.slice(cut + 1) };
+}
+
+function notFound(id: string): NotFoundError {
+  return new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
+}

@@ -1,5 +1,6 @@
 /** Starts a real gateway on an ephemeral port for one test file. */
 import { EventSource } from "eventsource";
+import { WebSocket } from "ws";
 import { createLanguruClient, type LanguruClientOptions } from "../../client/index.js";
 import { loadConfig, type Config, type ProviderSettings } from "../../server/config.js";
 import { listen, type Gateway } from "../../server/http.js";
@@ -31,7 +32,12 @@ export function upstreamProvider(baseURL: string, models: ProviderSettings["mode
   };
 }
 
-/** The typed SDK client for a gateway, with Node's EventSource. */
+/** The typed SDK client for a gateway (WebSocket by default; `transport: "http"` for the fallback), with Node 20's missing globals. */
 export function sdk(gateway: TestGateway, options: Partial<LanguruClientOptions> = {}) {
-  return createLanguruClient({ url: gateway.baseURL, EventSource: EventSource as unknown as typeof globalThis.EventSource, ...options });
+  return createLanguruClient({
+    url: gateway.baseURL,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    EventSource: EventSource as unknown as typeof globalThis.EventSource,
+    ...options,
+  });
 }

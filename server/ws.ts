@@ -1,0 +1,96 @@
+/**
+ * The WebSocket door: tRPC's `applyWSSHandler` on the gateway's own HTTP server, under `/trpc`.
+ * One socket carries every call and stream of a client (no per-call HTTP round trip, no input in a
+ * URL, the key in the `connectionParams` message). Shutdown closes idle sockets at once and lets
+ * sockets with open streams finish until the grace runs out.
+ */
+import type { Server } from "node:http";
+import type { Duplex } from "node:stream";
+import type { AnyTRPCRouter } from "@trpc/server";
+import { applyWSSHandler, type CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { Context, SocketInfo } from "./context.js";
+
+/** What `attachWebSocketDoor` needs. */
+export interface WebSocketDoorOptions {
+  server: Server;
+  router: AnyTRPCRouter;
+  createContext(options: CreateWSSContextFnOptions): Context;
+  /** The largest message a client may send (the same bound as an HTTP body). */
+  maxPayloadBytes: number;
+}
+
+/** Handle on the door's sockets for shutdown. */
+export interface WebSocketDoor {
+  /** Stops taking sockets; closes idle ones now and the others once their streams end. */
+  drain(): void;
+  /** Cuts every socket (the grace ran out). */
+  terminate(): void;
+}
+
+interface SocketState extends SocketInfo {
+  streams: number;
+}
+
+const states = new WeakMap<WebSocket, SocketState>();
+
+/** What a procedure may know about the socket it runs on; one per connection. */
+export function socketInfo(ws: WebSocket): SocketInfo {
+  let state = states.get(ws);
+  if (!state) {
+    const created: SocketState = {
+      streams: 0,
+      isOpen: () => ws.readyState === ws.OPEN,
+      holdStream() {
+        created.streams++;
+        let released = false;
+        return () => {
+          if (released) return;
+          released = true;
+          created.streams--;
+          if (created.streams === 0) ws.emit("languru:idle");
+        };
+      },
+    };
+    state = created;
+    states.set(ws, state);
+  }
+  return state;
+}
+
+/** Serves tRPC over WebSocket on `/trpc` of an existing HTTP server. */
+export function attachWebSocketDoor(options: WebSocketDoorOptions): WebSocketDoor {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  let draining = false;
+  applyWSSHandler({
+    wss,
+    router: options.router,
+    createContext: options.createContext,
+    // Pings find sockets whose peer vanished without a FIN (a laptop lid, a NAT timeout).
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+  });
+  options.server.on("upgrade", (req, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? "").split("?")[0];
+    if (draining || (path !== "/trpc" && path !== "/trpc/")) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  });
+
+  const closeWhenIdle = (ws: WebSocket) => {
+    if ((states.get(ws)?.streams ?? 0) === 0) ws.close(1001, "server shutting down");
+    else ws.once("languru:idle", () => ws.close(1001, "server shutting down"));
+  };
+
+  return {
+    drain() {
+      draining = true;
+      for (const ws of wss.clients) closeWhenIdle(ws);
+    },
+    terminate() {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}
