@@ -1,7 +1,8 @@
 /**
  * The client SDK in a real browser: esbuild bundles test/browser/entry.ts (which imports
  * client/index.ts) for the browser, a page served from another origin runs it in headless Chromium,
- * and it talks to a real gateway with the browser's own fetch and EventSource (so CORS is exercised).
+ * and it talks to a real gateway with the browser's own WebSocket (the default), or fetch and
+ * EventSource (the HTTP fallback, so CORS is exercised).
  */
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -73,6 +74,7 @@ describe.skipIf(!hasChromium)("client SDK in headless Chromium", () => {
   let page: Page;
   const pageErrors: string[] = [];
   const requests: Request[] = [];
+  const sockets: string[] = [];
 
   beforeAll(async () => {
     const [gw, served, br] = await Promise.all([
@@ -96,6 +98,7 @@ describe.skipIf(!hasChromium)("client SDK in headless Chromium", () => {
     page = await browser.newPage();
     page.on("pageerror", (err) => pageErrors.push(err.message));
     page.on("request", (req) => requests.push(req));
+    page.on("websocket", (ws) => sockets.push(ws.url()));
     await page.goto(served.url);
     await page.waitForFunction(() => "languru" in window);
     expect(new URL(served.url).origin).not.toBe(new URL(gateway.baseURL).origin);
@@ -108,13 +111,25 @@ describe.skipIf(!hasChromium)("client SDK in headless Chromium", () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it("streams a 200 KB conversation: POSTs it, then follows over a short SSE URL", async () => {
+  it("streams a 200 KB conversation over the WebSocket: one subscription, no HTTP request", async () => {
+    const { messages, lastWords } = bigConversation();
+    const first = requests.length;
+    const result = await page.evaluate(([url, msgs]) => window.languru.stream(url, msgs, "websocket"), [gateway.baseURL, messages] as const);
+    expect(result.content).toBe(lastWords.join(" "));
+    expect(result.contentChunks).toBe(lastWords.length);
+    const prompt = countWords(messages);
+    expect(result.usage).toEqual({ prompt_tokens: prompt, completion_tokens: 50, total_tokens: prompt + 50 });
+    expect(requests.slice(first).filter((r) => r.url().startsWith(gateway.baseURL))).toEqual([]);
+    expect(sockets.at(-1)).toBe(`${gateway.baseURL.replace("http", "ws")}/trpc`);
+  });
+
+  it("streams a 200 KB conversation over HTTP: POSTs it, then follows over a short SSE URL", async () => {
     const { messages, lastWords } = bigConversation();
     const size = JSON.stringify(messages).length;
     expect(size).toBeGreaterThan(200_000);
     const first = requests.length;
 
-    const result = await page.evaluate(([url, msgs]) => window.languru.stream(url, msgs), [gateway.baseURL, messages] as const);
+    const result = await page.evaluate(([url, msgs]) => window.languru.stream(url, msgs, "http"), [gateway.baseURL, messages] as const);
 
     expect(result.content).toBe(lastWords.join(" "));
     expect(result.contentChunks).toBe(lastWords.length);
@@ -136,24 +151,26 @@ describe.skipIf(!hasChromium)("client SDK in headless Chromium", () => {
   });
 
   it("returns a whole completion and the model list", async () => {
-    const result = await page.evaluate((url) => window.languru.complete(url, "one  two\nthree"), gateway.baseURL);
+    const result = await page.evaluate((url) => window.languru.complete(url, "one  two\nthree", "websocket"), gateway.baseURL);
     expect(result.content).toBe("one two three");
     expect(result.usage).toEqual({ prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 });
     expect(result.models).toContain("echo");
   });
 
-  it("aborting with an AbortController ends the loop with an AbortError and stops the generation", async () => {
+  it.each(["websocket", "http"] as const)("aborting over %s ends the loop with an AbortError and stops the generation", async (transport) => {
     const text = words(100, "slow").join(" ");
     const first = requests.length;
 
-    const result = await page.evaluate(([url, t]) => window.languru.abort(url, t, 3), [gateway.baseURL, text] as const);
+    const result = await page.evaluate(([url, t, via]) => window.languru.abort(url, t, 3, via), [gateway.baseURL, text, transport] as const);
 
     expect(result.errorName).toBe("AbortError");
     expect(result.chunksBeforeAbort).toBe(3);
     expect(result.chunksAfterAbort).toBe(0);
     expect(result.elapsedMs).toBeLessThan(2_000); // the whole reply would take 100 × 50 ms
-    // The client told the gateway at once, and the upstream generation stopped.
-    await expect.poll(() => requests.slice(first).some((r) => r.url().includes("/trpc/chat.cancel") && r.method() === "POST")).toBe(true);
+    // The client told the gateway at once (a stop message on the socket, or chat.cancel over HTTP), and the upstream generation stopped.
+    if (transport === "http") {
+      await expect.poll(() => requests.slice(first).some((r) => r.url().includes("/trpc/chat.cancel") && r.method() === "POST")).toBe(true);
+    }
     await expect.poll(() => gateway.services.generations.running(), { timeout: 2_000 }).toBe(0);
   });
 });

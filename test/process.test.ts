@@ -103,7 +103,7 @@ describe("server process", () => {
     const start = await fetch(`${url}/trpc/chat.start`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ json: { model: "echo", messages: [{ role: "user", content: "slow words" }], echo_delay_ms: 1000 } }),
+      body: JSON.stringify({ json: { model: "echo", messages: [{ role: "user", content: "slow words" }], extra_body: { echo_delay_ms: 1000 } } }),
     });
     expect(start.status).toBe(200);
     const id = ((await start.json()) as { result: { data: { json: { id: string } } } }).result.data.json.id;

@@ -16,9 +16,9 @@ afterAll(() => gateway.close(100));
 
 const words = Array.from({ length: 30 }, (_, i) => `w${i}`);
 
-describe("tRPC stream: resume, abort, large input", () => {
+describe.each(["websocket", "http"] as const)("tRPC stream over %s: resume, abort, large input", (transport) => {
   it("resumes after a forced disconnect with no duplicated or lost chunk and no second generation", async () => {
-    const client = sdk(gateway);
+    const client = sdk(gateway, { transport });
     const chunks: ChatCompletionChunk[] = [];
     let cut = false;
     const request = { model: "echo", messages: [{ role: "user" as const, content: words.join(" ") }], extra_body: { echo_delay_ms: 20 } };
@@ -26,7 +26,7 @@ describe("tRPC stream: resume, abort, large input", () => {
       chunks.push(chunk);
       if (chunks.length === 8 && !cut) {
         cut = true;
-        // Drop every connection the server holds, the SSE one included, as a network failure would.
+        // Drop every connection the server holds (the socket, or the SSE one), as a network failure would.
         for (const socket of sockets) socket.destroy();
       }
     }
@@ -40,7 +40,7 @@ describe("tRPC stream: resume, abort, large input", () => {
   });
 
   it("stops the generation at once when the consumer aborts", async () => {
-    const client = sdk(gateway);
+    const client = sdk(gateway, { transport });
     const controller = new AbortController();
     const request = { model: "echo", messages: [{ role: "user" as const, content: words.join(" ") }], extra_body: { echo_delay_ms: 50 } };
     const seen: string[] = [];
@@ -53,12 +53,12 @@ describe("tRPC stream: resume, abort, large input", () => {
       })(),
     ).rejects.toThrow();
     expect(seen.length).toBe(3);
-    // The cancel mutation reaches the server well before the resume grace (5 s) would.
+    // The stop (WebSocket) or the cancel mutation (HTTP) reaches the server well before the resume grace (5 s) would.
     await expect.poll(() => gateway.services.generations.running(), { timeout: 1_000, interval: 20 }).toBe(0);
   });
 
   it("stops the generation when the consumer breaks out of the loop", async () => {
-    const client = sdk(gateway);
+    const client = sdk(gateway, { transport });
     const request = { model: "echo", messages: [{ role: "user" as const, content: words.join(" ") }], extra_body: { echo_delay_ms: 50 } };
     let n = 0;
     for await (const _chunk of client.chat.stream(request)) if (++n === 2) break;
@@ -66,7 +66,7 @@ describe("tRPC stream: resume, abort, large input", () => {
   });
 
   it("streams a 200 KB conversation from Node", async () => {
-    const client = sdk(gateway);
+    const client = sdk(gateway, { transport });
     const filler = "lorem ipsum dolor sit amet ".repeat(40);
     const history = Array.from({ length: 190 }, (_, i) => ({ role: (i % 2 ? "assistant" : "user") as "assistant" | "user", content: filler }));
     const messages = [...history, { role: "user" as const, content: "the final question" }];

@@ -1,11 +1,14 @@
 /**
  * The page side of test/browser.test.ts: bundled with esbuild for the browser, it drives the real
- * client SDK (native fetch and EventSource) and exposes each scenario on `window.languru`.
+ * client SDK (native WebSocket, or fetch and EventSource) and exposes each scenario on `window.languru`.
  */
-import { createLanguruClient, type ChatCompletionRequestInput, type Usage } from "../../client/index.js";
+import { createLanguruClient, type ChatCompletionParams, type Usage } from "../../client/index.js";
 
 /** The messages of a request, as a caller writes them. */
-export type Messages = NonNullable<ChatCompletionRequestInput["messages"]>;
+export type Messages = NonNullable<ChatCompletionParams["messages"]>;
+
+/** The SDK's transports. */
+export type Transport = "websocket" | "http";
 
 /** What a finished stream gave the page. */
 export interface StreamResult {
@@ -32,9 +35,9 @@ export interface AbortResult {
 
 /** The scenarios the test runs with `page.evaluate`. */
 export interface BrowserScenarios {
-  stream(url: string, messages: Messages): Promise<StreamResult>;
-  complete(url: string, text: string): Promise<CompletionResult>;
-  abort(url: string, text: string, abortAfter: number): Promise<AbortResult>;
+  stream(url: string, messages: Messages, transport: Transport): Promise<StreamResult>;
+  complete(url: string, text: string, transport: Transport): Promise<CompletionResult>;
+  abort(url: string, text: string, abortAfter: number, transport: Transport): Promise<AbortResult>;
 }
 
 declare global {
@@ -43,9 +46,9 @@ declare global {
   }
 }
 
-async function stream(url: string, messages: Messages): Promise<StreamResult> {
-  const client = createLanguruClient({ url });
-  const request: ChatCompletionRequestInput = { model: "echo", messages, stream_options: { include_usage: true } };
+async function stream(url: string, messages: Messages, transport: Transport): Promise<StreamResult> {
+  const client = createLanguruClient({ url, transport });
+  const request: ChatCompletionParams = { model: "echo", messages, stream_options: { include_usage: true } };
   const result: StreamResult = { content: "", contentChunks: 0, usage: null, finishReason: null };
   for await (const chunk of client.chat.stream(request)) {
     const choice = chunk.choices[0];
@@ -59,18 +62,18 @@ async function stream(url: string, messages: Messages): Promise<StreamResult> {
   return result;
 }
 
-async function complete(url: string, text: string): Promise<CompletionResult> {
-  const client = createLanguruClient({ url });
+async function complete(url: string, text: string, transport: Transport): Promise<CompletionResult> {
+  const client = createLanguruClient({ url, transport });
   const completion = await client.chat.completions({ model: "echo", messages: [{ role: "user", content: text }] });
   const models = await client.models.list();
   return { content: completion.choices[0]?.message.content ?? null, usage: completion.usage ?? null, models: models.data.map((m) => m.id) };
 }
 
-async function abort(url: string, text: string, abortAfter: number): Promise<AbortResult> {
-  const client = createLanguruClient({ url });
+async function abort(url: string, text: string, abortAfter: number, transport: Transport): Promise<AbortResult> {
+  const client = createLanguruClient({ url, transport });
   const controller = new AbortController();
-  // `echo_delay_ms` is an extra field the echo model reads: a pause before each word.
-  const request: ChatCompletionRequestInput = { model: "echo", messages: [{ role: "user", content: text }], echo_delay_ms: 50 };
+  // `echo_delay_ms` is a provider field the echo model reads (a pause before each word), so it goes in `extra_body`.
+  const request: ChatCompletionParams = { model: "echo", messages: [{ role: "user", content: text }], extra_body: { echo_delay_ms: 50 } };
   const started = performance.now();
   let chunksBeforeAbort = 0;
   let chunksAfterAbort = 0;

@@ -1,0 +1,210 @@
+/**
+ * The SDK's transports over a real gateway: WebSocket by default (a stream is one subscription, an
+ * explicit stop cancels at once, a dropped socket keeps the resume grace), HTTP as the fallback
+ * (the SSE follow is authorised by the token `chat.start` returned), no key in any URL, and typed
+ * inputs that refuse typos while `extra_body` carries provider fields to the upstream.
+ */
+import type { IncomingMessage } from "node:http";
+import path from "node:path";
+import superjson from "superjson";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuthenticationError, InvalidRequestError, type ChatCompletionChunk, type ChatCompletionParams } from "../client/index.js";
+import { createKey, MASTER_KEY, startKeyedGateway, tempDir } from "./helpers/access.js";
+import { completion, startFakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
+import { sdk, startGateway, upstreamProvider, type TestGateway } from "./helpers/gateway.js";
+
+const slow = (words: number, delayMs = 50): ChatCompletionParams => ({
+  model: "echo",
+  prompt: Array.from({ length: words }, (_, i) => `w${i}`).join(" "),
+  extra_body: { echo_delay_ms: delayMs },
+});
+
+/** Subscribes to `chat.generate` with a raw tRPC client and resolves after `n` chunks. */
+function firstChunks(trpc: ReturnType<typeof sdk>["trpc"], request: ChatCompletionParams, n: number) {
+  const chunks: ChatCompletionChunk[] = [];
+  return new Promise<{ chunks: ChatCompletionChunk[]; lastEventId: string; unsubscribe: () => void }>((resolve, reject) => {
+    let lastEventId = "";
+    const sub = trpc.chat.generate.subscribe(request, {
+      onData: (event) => {
+        chunks.push(event.data);
+        lastEventId = event.id;
+        if (chunks.length === n) resolve({ chunks, lastEventId, unsubscribe: () => sub.unsubscribe() });
+      },
+      onError: reject,
+    });
+  });
+}
+
+describe("WebSocket transport (the default)", () => {
+  let gateway: TestGateway;
+  const upgrades: string[] = [];
+  beforeAll(async () => {
+    gateway = await startGateway({ resumeGraceMs: 10_000 });
+    gateway.server.on("upgrade", (req: IncomingMessage) => upgrades.push(req.url ?? ""));
+  });
+  afterAll(() => gateway.close(100));
+
+  it("streams as one subscription whose chunks are tracked as <generation>:<index>", async () => {
+    const { chunks, lastEventId, unsubscribe } = await firstChunks(sdk(gateway).trpc, slow(3, 0), 5);
+    unsubscribe();
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("w0 w1 w2");
+    expect(lastEventId).toMatch(/^gen-[0-9a-f-]{36}:4$/);
+  });
+
+  it("a raw subscriber that unsubscribes (a component unmount) cancels the generation at once, without chat.cancel", async () => {
+    const { unsubscribe } = await firstChunks(sdk(gateway).trpc, slow(40), 2);
+    expect(gateway.services.generations.running()).toBe(1);
+    unsubscribe();
+    // The resume grace is 10 s; the stop message ends it now.
+    await expect.poll(() => gateway.services.generations.running(), { timeout: 2_000, interval: 20 }).toBe(0);
+  });
+
+  it("a dropped socket keeps the generation for the resume grace, and a resubscribe with lastEventId follows the same one", async () => {
+    const client = sdk(gateway);
+    const { chunks, lastEventId } = await firstChunks(client.trpc, slow(20, 30), 3);
+    await client.close();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(gateway.services.generations.running()).toBe(1);
+
+    const rest: ChatCompletionChunk[] = [];
+    await new Promise<void>((resolve, reject) => {
+      sdk(gateway).trpc.chat.generate.subscribe({ ...slow(20, 30), lastEventId }, { onData: (e) => rest.push(e.data), onComplete: resolve, onError: reject });
+    });
+    const text = [...chunks, ...rest].map((c) => c.choices[0]?.delta.content ?? "").join("");
+    expect(text).toBe(Array.from({ length: 20 }, (_, i) => `w${i}`).join(" "));
+    expect(new Set([...chunks, ...rest].map((c) => c.id)).size).toBe(1);
+  });
+
+  it("a 200 KB request travels in one socket message, not in a URL", async () => {
+    const content = "x ".repeat(100_000);
+    let n = 0;
+    for await (const _chunk of sdk(gateway).chat.stream({ model: "echo", messages: [{ role: "user", content }], max_tokens: 2 })) n++;
+    expect(n).toBeGreaterThan(1);
+    for (const url of upgrades) expect(url.length).toBeLessThan(100);
+  });
+});
+
+describe("no key in a URL", () => {
+  const tmp = tempDir();
+  let gateway: TestGateway;
+  const urls: string[] = [];
+  beforeAll(async () => {
+    gateway = await startKeyedGateway({ sqlitePath: path.join(tmp.dir, "languru.db") });
+    gateway.server.on("request", (req: IncomingMessage) => urls.push(req.url ?? ""));
+    gateway.server.on("upgrade", (req: IncomingMessage) => urls.push(req.url ?? ""));
+  });
+  afterAll(async () => {
+    await gateway.close(100);
+    tmp.cleanup();
+  });
+
+  it("HTTP ignores connectionParams: the master key in a URL is refused", async () => {
+    const params = encodeURIComponent(JSON.stringify({ apiKey: MASTER_KEY }));
+    const res = await fetch(`${gateway.baseURL}/trpc/keys.list?connectionParams=${params}`);
+    expect(res.status).toBe(401);
+    expect((await fetch(`${gateway.baseURL}/trpc/models.list?connectionParams=${params}`)).status).toBe(401);
+  });
+
+  it("the SDK never puts the key in a URL, over WebSocket or HTTP", async () => {
+    const { key } = await createKey(gateway);
+    for (const transport of ["websocket", "http"] as const) {
+      const client = sdk(gateway, { apiKey: key, transport });
+      let text = "";
+      for await (const chunk of client.chat.stream({ model: "echo", prompt: "one two" })) text += chunk.choices[0]?.delta.content ?? "";
+      expect(text).toBe("one two");
+      expect((await client.chat.completions({ model: "echo", prompt: "three" })).choices[0]?.message.content).toBe("three");
+      await client.close();
+    }
+    expect(urls.some((u) => u.startsWith("/trpc/chat.stream"))).toBe(true);
+    expect(urls.some((u) => u.startsWith("/trpc?connectionParams=1"))).toBe(true);
+    for (const url of urls) {
+      expect(url).not.toContain(key);
+      expect(decodeURIComponent(url)).not.toContain(key);
+    }
+  });
+
+  it("an SSE follow needs the token chat.start returned (or the owner's key in a header)", async () => {
+    const { key } = await createKey(gateway);
+    const started = await sdk(gateway, { apiKey: key, transport: "http" }).trpc.chat.start.mutate({ ...slow(3, 10), stream: true });
+    expect(started.token).toMatch(/^[\w-]{32}$/);
+    const follow = (input: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      fetch(`${gateway.baseURL}/trpc/chat.stream?input=${encodeURIComponent(JSON.stringify(superjson.serialize(input)))}`, { headers });
+    // An SSE answer is a 200 whose error, if any, is a frame of the stream.
+    const text = async (res: Response) => (await res.text()).replaceAll("\\", "");
+
+    expect(await text(await follow({ id: started.id }))).toMatch(/invalid_api_key/);
+    expect(await text(await follow({ id: started.id, token: "A".repeat(32) }))).toMatch(/generation_not_found/);
+    const withToken = await text(await follow({ id: started.id, token: started.token }));
+    expect(withToken).toContain("w2");
+    const withHeader = await text(await follow({ id: started.id }, { authorization: `Bearer ${key}` }));
+    expect(withHeader).toContain("w2");
+  });
+
+  it("a WebSocket without a key is refused with a typed 401", async () => {
+    const client = sdk(gateway);
+    await expect(client.chat.completions({ model: "echo", prompt: "hi" })).rejects.toBeInstanceOf(AuthenticationError);
+    await client.close();
+  });
+});
+
+describe("typed inputs", () => {
+  let upstream: FakeUpstream;
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    gateway = await startGateway({ providers: [upstreamProvider(upstream.baseURL, ["real-model"])] });
+  });
+  afterAll(async () => {
+    await gateway.close(100);
+    await upstream.close();
+  });
+
+  it("a misspelled field is a compile error and a 400", async () => {
+    const client = sdk(gateway);
+    // @ts-expect-error `temprature` is not a field
+    const typo = client.chat.completions({ model: "real-model", prompt: "hi", temprature: 0.5 });
+    await expect(typo).rejects.toBeInstanceOf(InvalidRequestError);
+    await expect(typo).rejects.toThrow(/temprature/);
+    expect(upstream.calls).toHaveLength(0);
+  });
+
+  it("extra_body fields reach the upstream at the top level; known fields stay where they are", async () => {
+    upstream.script(completion());
+    await sdk(gateway).chat.completions({ model: "real-model", prompt: "hi", temperature: 0.5, extra_body: { top_k: 40, repetition_penalty: 1.1 } });
+    const { body } = await upstream.call(0);
+    expect(body).toMatchObject({ temperature: 0.5, top_k: 40, repetition_penalty: 1.1 });
+    expect(body).not.toHaveProperty("extra_body");
+  });
+
+  it("extra_body may not override a validated field", async () => {
+    const client = sdk(gateway);
+    await expect(client.chat.completions({ model: "real-model", prompt: "hi", extra_body: { n: 1000 } })).rejects.toMatchObject({
+      status: 400,
+      param: "extra_body.n",
+    });
+  });
+
+  it("the REST door keeps forwarding unknown fields", async () => {
+    upstream.reset();
+    upstream.script(completion());
+    const res = await fetch(`${gateway.baseURL}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "real-model", messages: [{ role: "user", content: "hi" }], top_k: 40 }),
+    });
+    expect(res.status).toBe(200);
+    expect((await upstream.call(0)).body).toMatchObject({ top_k: 40 });
+  });
+});
+
+describe("Node 20 without a WebSocket", () => {
+  it("says what to pass", () => {
+    const saved = globalThis.WebSocket;
+    Object.defineProperty(globalThis, "WebSocket", { value: undefined, configurable: true, writable: true });
+    try {
+      expect(() => sdk({ baseURL: "http://127.0.0.1:1" } as TestGateway, { WebSocket: undefined })).toThrow(/WebSocket/);
+    } finally {
+      Object.defineProperty(globalThis, "WebSocket", { value: saved, configurable: true, writable: true });
+    }
+  });
+});
