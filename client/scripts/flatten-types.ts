@@ -159,7 +159,8 @@ function main(out: string): void {
     const input = named(shown(`in_${slot(p)}`));
     const output = named(shown(`out_${slot(p)}`));
     const kind = { query: "TRPCQueryProcedure", mutation: "TRPCMutationProcedure", subscription: "TRPCSubscriptionProcedure" }[p.kind];
-    const result = p.kind === "subscription" ? `AsyncIterable<TrackedEnvelope<${output}>, void, unknown>` : output;
+    // A tracked chunk as tRPC's client sees it (its `TrackedData`, which `@trpc/server` does not export by name).
+    const result = p.kind === "subscription" ? `AsyncIterable<{ id: string; data: ${output} }, void, unknown>` : output;
     node[p.path.at(-1) as string] = `${kind}<{ input: ${input}; output: ${result}; meta: object }>`;
   }
   const render = (node: Record<string, unknown>, indent: string): string =>
@@ -171,7 +172,7 @@ function main(out: string): void {
  * Languru's public types, flattened from the server's router and zod schemas by
  * client/scripts/flatten-types.ts when the package is built. Do not edit.
  */
-import type { TRPCBuiltRouter, TRPCMutationProcedure, TRPCQueryProcedure, TRPCSubscriptionProcedure, TrackedEnvelope, inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import type { TRPCBuiltRouter, TRPCMutationProcedure, TRPCQueryProcedure, TRPCSubscriptionProcedure, inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 
 ${Object.entries(namedTypes)
   .map(([name, doc]) => `/** ${doc} */\nexport type ${name} = ${shown(`type_${name}`)};`)
