@@ -20,8 +20,8 @@ export type { StreamOptions } from "./stream.js";
 
 /** A constructor shaped like the standard EventSource. */
 export type EventSourceConstructor = typeof globalThis.EventSource;
-/** A constructor shaped like the standard WebSocket (the `ws` package's fits). */
-export type WebSocketConstructor = typeof globalThis.WebSocket;
+/** A WebSocket class: the browser's, Node 22's global one, or the `ws` package's (Node 20). */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => object;
 
 /** Options of `createLanguruClient`. */
 export interface LanguruClientOptions {
@@ -96,7 +96,8 @@ function trpcURL(base: string, scheme: "http" | "ws"): string {
 }
 
 function socketTransport(opts: LanguruClientOptions): { link: TRPCLink<AppRouter>; close: () => Promise<void> } {
-  const WebSocketImpl = opts.WebSocket ?? globalThis.WebSocket;
+  // `ws`'s class is typed apart from the DOM's but behaves the same for tRPC's client.
+  const WebSocketImpl = (opts.WebSocket ?? globalThis.WebSocket) as typeof globalThis.WebSocket | undefined;
   if (!WebSocketImpl) throw new TypeError('no WebSocket in this runtime: pass `WebSocket` (Node 20: from the `ws` package) or use `transport: "http"`');
   const client = createWSClient({
     url: trpcURL(opts.url, "ws"),

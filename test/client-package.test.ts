@@ -315,7 +315,7 @@ if (root) {
 describe("the React entry", () => {
   it("is reserved in the package exports", () => {
     const manifest = JSON.parse(readFileSync(path.join(repo, "client", "package.json"), "utf8"));
-    expect(manifest.exports["./react"]).toEqual({ types: "./dist/client/react/index.d.ts", import: "./dist/client/react/index.js" });
+    expect(manifest.exports["./react"]).toMatchObject({ types: "./dist/client/react/index.d.ts", import: "./dist/client/react/index.js" });
     expect(manifest.peerDependenciesMeta.react.optional).toBe(true);
     expect(manifest.peerDependencies["@trpc/client"]).toBe("^11.22.1");
   });

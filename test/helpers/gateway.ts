@@ -36,7 +36,7 @@ export function upstreamProvider(baseURL: string, models: ProviderSettings["mode
 export function sdk(gateway: TestGateway, options: Partial<LanguruClientOptions> = {}) {
   return createLanguruClient({
     url: gateway.baseURL,
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    WebSocket,
     EventSource: EventSource as unknown as typeof globalThis.EventSource,
     ...options,
   });
