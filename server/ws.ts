@@ -78,9 +78,11 @@ export function attachWebSocketDoor(options: WebSocketDoorOptions): WebSocketDoo
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
 
+  const goingAway = (ws: WebSocket) => ws.close(1001, "server shutting down");
   const closeWhenIdle = (ws: WebSocket) => {
-    if ((states.get(ws)?.streams ?? 0) === 0) ws.close(1001, "server shutting down");
-    else ws.once("languru:idle", () => ws.close(1001, "server shutting down"));
+    if ((states.get(ws)?.streams ?? 0) === 0) return goingAway(ws);
+    // tRPC sends a subscription's final `stopped` message after its generator returned: let it out first.
+    ws.once("languru:idle", () => setTimeout(goingAway, 50, ws).unref());
   };
 
   return {

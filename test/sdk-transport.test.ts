@@ -208,3 +208,24 @@ describe("Node 20 without a WebSocket", () => {
     }
   });
 });
+
+describe("shutdown with WebSocket clients", () => {
+  it("closes idle sockets at once and lets an open stream finish within the grace", async () => {
+    const gateway = await startGateway();
+    const idle = sdk(gateway);
+    await idle.models.list();
+    const streaming = sdk(gateway);
+    let text = "";
+    const done = (async () => {
+      for await (const chunk of streaming.chat.stream(slow(10, 40))) text += chunk.choices[0]?.delta.content ?? "";
+    })();
+    await expect.poll(() => gateway.services.generations.running()).toBe(1);
+    const started = Date.now();
+    await gateway.close(10_000);
+    await done;
+    expect(text).toBe(Array.from({ length: 10 }, (_, i) => `w${i}`).join(" "));
+    // Not the 10 s grace: the idle socket was closed at once, the busy one when its stream ended.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await Promise.all([idle.close(), streaming.close()]);
+  });
+});
