@@ -200,7 +200,8 @@ function trpcRawStream(): Workload["prepare"] {
 
 function sdkClient(targets: Targets) {
   // eventsource's constructor matches the DOM one at runtime; its types differ in small details.
-  return createLanguruClient({ url: targets.gateway, EventSource: EventSource as unknown as typeof globalThis.EventSource });
+  // The HTTP transport, as these rows measure it (the SDK default is now the WebSocket).
+  return createLanguruClient({ url: targets.gateway, transport: "http", EventSource: EventSource as unknown as typeof globalThis.EventSource });
 }
 
 /** `client.chat.completions`: the typed SDK over tRPC's httpLink (fetch). */

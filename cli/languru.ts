@@ -48,7 +48,8 @@ async function main(argv: string[]): Promise<unknown> {
   if (values.help || !group) throw new UsageError("");
   const masterKey = process.env.LANGURU_MASTER_KEY;
   if (!masterKey) throw new UsageError("LANGURU_MASTER_KEY is not set");
-  const client = createLanguruClient({ url: process.env.LANGURU_URL ?? "http://127.0.0.1:8680", apiKey: masterKey }).trpc;
+  // One request per run: plain HTTP, no socket to open and close.
+  const client = createLanguruClient({ url: process.env.LANGURU_URL ?? "http://127.0.0.1:8680", apiKey: masterKey, transport: "http" }).trpc;
 
   if (group === "keys" && command === "create") return client.keys.create.mutate(settings(values, false));
   if (group === "keys" && command === "list") return client.keys.list.query();

@@ -67,7 +67,7 @@ describe.skipIf(!REDIS_URL)("two server processes sharing Redis", () => {
     };
     const a = await startProcess(env);
     const b = await startProcess(env);
-    const { key } = await createLanguruClient({ url: a.url, apiKey: MASTER_KEY }).trpc.keys.create.mutate({ rpm: 4 });
+    const { key } = await createLanguruClient({ url: a.url, apiKey: MASTER_KEY, transport: "http" }).trpc.keys.create.mutate({ rpm: 4 });
     const call = (url: string) =>
       fetch(`${url}/v1/chat/completions`, {
         method: "POST",
