@@ -6,9 +6,9 @@
  */
 import type { Server } from "node:http";
 import type { Duplex } from "node:stream";
-import type { AnyTRPCRouter } from "@trpc/server";
+import { getErrorShape, transformTRPCResponse, TRPCError, type AnyTRPCRouter } from "@trpc/server";
 import { applyWSSHandler, type CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
-import { WebSocketServer, type WebSocket } from "ws";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { Context, SocketInfo } from "./context.js";
 
 /** What `attachWebSocketDoor` needs. */
@@ -60,7 +60,10 @@ export function socketInfo(ws: WebSocket): SocketInfo {
 
 /** Serves tRPC over WebSocket on `/trpc` of an existing HTTP server. */
 export function attachWebSocketDoor(options: WebSocketDoorOptions): WebSocketDoor {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+  // Up to 4× the limit a message is read and answered with a 413 per call (as the HTTP door does);
+  // past that the socket is closed (1009), bounding what one connection may make us buffer.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4 });
+  wss.on("connection", (ws: WebSocket) => refuseOversized(ws, options.router, options.maxPayloadBytes));
   let draining = false;
   applyWSSHandler({
     wss,
@@ -95,4 +98,41 @@ export function attachWebSocketDoor(options: WebSocketDoorOptions): WebSocketDoo
       wss.close();
     },
   };
+}
+
+function sizeOf(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data.byteLength;
+}
+
+/**
+ * A message over the body limit never reaches tRPC: each call in it gets a typed 413 instead.
+ * Closing the socket would not do: the client would reconnect and send the same message again.
+ */
+function refuseOversized(ws: WebSocket, router: AnyTRPCRouter, limitBytes: number): void {
+  const emit = ws.emit.bind(ws);
+  ws.emit = ((event: string | symbol, ...args: unknown[]) => {
+    const data = args[0] as RawData;
+    if (event !== "message" || sizeOf(data) <= limitBytes) return emit(event, ...args);
+    const config = router._def._config;
+    const error = new TRPCError({ code: "PAYLOAD_TOO_LARGE", message: `The message is ${sizeOf(data)} bytes; the limit is ${limitBytes}.` });
+    for (const id of callIds(data)) {
+      const shape = getErrorShape({ config, error, type: "unknown", path: undefined, input: undefined, ctx: undefined });
+      ws.send(JSON.stringify(transformTRPCResponse(config, { id, jsonrpc: "2.0", error: shape })));
+    }
+    return true;
+  }) as typeof ws.emit;
+}
+
+/** The ids of the calls in a tRPC WebSocket message (one call or a batch); none if it is not JSON. */
+function callIds(data: RawData): Array<string | number> {
+  try {
+    const parsed: unknown = JSON.parse(Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as ArrayBuffer).toString());
+    const calls = Array.isArray(parsed) ? parsed : [parsed];
+    return calls.flatMap((call) =>
+      typeof call === "object" && call !== null && "id" in call && (typeof call.id === "string" || typeof call.id === "number") ? [call.id] : [],
+    );
+  } catch {
+    return [];
+  }
 }

@@ -229,3 +229,32 @@ describe("shutdown with WebSocket clients", () => {
     await Promise.all([idle.close(), streaming.close()]);
   });
 });
+
+describe("WebSocket limits and failures", () => {
+  it("a message over the body limit is a typed 413 for each call in it, and the socket keeps working", async () => {
+    const gateway = await startGateway({ bodyLimitBytes: 100_000 });
+    const client = sdk(gateway);
+    const big = { model: "echo", prompt: "x ".repeat(60_000) };
+    await expect(client.chat.completions(big)).rejects.toMatchObject({ name: "PayloadTooLargeError", status: 413 });
+    await expect(
+      (async () => {
+        for await (const _chunk of client.chat.stream(big));
+      })(),
+    ).rejects.toMatchObject({ name: "PayloadTooLargeError", status: 413 });
+    expect((await client.chat.completions({ model: "echo", prompt: "still here" })).choices[0]?.message.content).toBe("still here");
+    await client.close();
+    await gateway.close(100);
+  });
+
+  it("a gateway that goes away mid-stream ends the stream with a ConnectionError after reconnectTimeoutMs", async () => {
+    const gateway = await startGateway();
+    const client = sdk(gateway, { reconnectTimeoutMs: 1_000 });
+    let n = 0;
+    const failure = (async () => {
+      for await (const _chunk of client.chat.stream(slow(20, 100))) if (++n === 2) void gateway.close(0);
+    })();
+    await expect(failure).rejects.toMatchObject({ name: "ConnectionError" });
+    expect(n).toBe(2);
+    await client.close();
+  });
+});
