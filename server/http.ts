@@ -56,7 +56,8 @@ export function createGateway(config: Config): Gateway {
     basePath: "/trpc/",
     maxBodySize: config.bodyLimitBytes,
   });
-  const corsMiddleware = cors({ origin: process.env.LANGURU_CORS_ORIGIN ?? "*", maxAge: 600 });
+  const corsOrigin = process.env.LANGURU_CORS_ORIGIN ?? "*";
+  const corsMiddleware = cors({ origin: corsOrigin, maxAge: 600 });
 
   const server = createServer((req, res) => {
     corsMiddleware(req, res, () => {
@@ -67,7 +68,7 @@ export function createGateway(config: Config): Gateway {
       });
     });
   });
-  const sockets = attachWebSocketDoor({ server, router: appRouter, createContext: contexts.ws, maxPayloadBytes: config.bodyLimitBytes });
+  const sockets = attachWebSocketDoor({ server, router: appRouter, createContext: contexts.ws, maxPayloadBytes: config.bodyLimitBytes, origin: corsOrigin });
   // Streams can be long and quiet between tokens; the SSE pings and our own timeouts bound them instead.
   server.requestTimeout = 0;
 

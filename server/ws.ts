@@ -18,6 +18,8 @@ export interface WebSocketDoorOptions {
   createContext(options: CreateWSSContextFnOptions): Context;
   /** The largest message a client may send (the same bound as an HTTP body). */
   maxPayloadBytes: number;
+  /** The browser origin allowed to connect (`*`: any), as CORS allows it for HTTP; WebSockets are not subject to CORS. */
+  origin: string;
 }
 
 /** Handle on the door's sockets for shutdown. */
@@ -74,10 +76,10 @@ export function attachWebSocketDoor(options: WebSocketDoorOptions): WebSocketDoo
   });
   options.server.on("upgrade", (req, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? "").split("?")[0];
-    if (draining || (path !== "/trpc" && path !== "/trpc/")) {
-      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      return;
-    }
+    if (draining || (path !== "/trpc" && path !== "/trpc/")) return refuse(socket, "404 Not Found");
+    // A browser always sends Origin; other clients need not. Without this a page from another origin could use an open gateway.
+    const origin = req.headers.origin;
+    if (options.origin !== "*" && origin !== undefined && origin !== options.origin) return refuse(socket, "403 Forbidden");
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
 
@@ -98,6 +100,10 @@ export function attachWebSocketDoor(options: WebSocketDoorOptions): WebSocketDoo
       wss.close();
     },
   };
+}
+
+function refuse(socket: Duplex, status: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 function sizeOf(data: RawData): number {

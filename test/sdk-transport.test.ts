@@ -8,6 +8,7 @@ import type { IncomingMessage } from "node:http";
 import path from "node:path";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { AuthenticationError, InvalidRequestError, type ChatCompletionChunk, type ChatCompletionParams } from "../client/index.js";
 import { createKey, MASTER_KEY, startKeyedGateway, tempDir } from "./helpers/access.js";
 import { completion, startFakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
@@ -256,5 +257,41 @@ describe("WebSocket limits and failures", () => {
     await expect(failure).rejects.toMatchObject({ name: "ConnectionError" });
     expect(n).toBe(2);
     await client.close();
+  });
+});
+
+describe("WebSocket origin", () => {
+  /** Opens a raw socket to /trpc; resolves with the HTTP status of a refused upgrade, or 101. */
+  function upgrade(url: string, origin?: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${url.replace("http", "ws")}/trpc`, origin ? { origin } : {});
+      ws.on("open", () => {
+        ws.close();
+        resolve(101);
+      });
+      ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on("error", reject);
+    });
+  }
+
+  it("honours LANGURU_CORS_ORIGIN like CORS does for HTTP: other browser origins are refused", async () => {
+    process.env.LANGURU_CORS_ORIGIN = "https://app.example";
+    const gateway = await startGateway().finally(() => delete process.env.LANGURU_CORS_ORIGIN);
+    expect(await upgrade(gateway.baseURL, "https://evil.example")).toBe(403);
+    expect(await upgrade(gateway.baseURL, "https://app.example")).toBe(101);
+    expect(await upgrade(gateway.baseURL)).toBe(101); // not a browser
+    await gateway.close(100);
+  });
+
+  it("refuses upgrades outside /trpc", async () => {
+    const gateway = await startGateway();
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${gateway.baseURL.replace("http", "ws")}/v1/chat/completions`);
+      ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on("open", () => reject(new Error("opened")));
+      ws.on("error", reject);
+    });
+    expect(status).toBe(404);
+    await gateway.close(100);
   });
 });
