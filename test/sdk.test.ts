@@ -8,16 +8,16 @@ beforeAll(async () => {
 });
 afterAll(() => gateway.close(100));
 
-describe("client SDK", () => {
+describe.each(["websocket", "http"] as const)("client SDK over %s", (transport) => {
   it("returns a whole completion from the mutation", async () => {
-    const client = sdk(gateway);
+    const client = sdk(gateway, { transport });
     const result = await client.chat.completions({ model: "echo", messages: [{ role: "user", content: "one two three" }] });
     expect(result.choices[0]?.message.content).toBe("one two three");
     expect(result.usage).toEqual({ prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 });
   });
 
   it("streams chunks one word each", async () => {
-    const client = sdk(gateway);
+    const client = sdk(gateway, { transport });
     const pieces: string[] = [];
     for await (const chunk of client.chat.stream({ model: "echo", messages: [{ role: "user", content: "alpha beta gamma" }] })) {
       pieces.push(chunk.choices[0]?.delta.content ?? "");
@@ -27,7 +27,7 @@ describe("client SDK", () => {
   });
 
   it("throws typed errors", async () => {
-    const client = sdk(gateway);
+    const client = sdk(gateway, { transport });
     await expect(client.chat.completions({ model: "nope", messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(NotFoundError);
     await expect(client.chat.completions({ model: "echo", messages: [] })).rejects.toBeInstanceOf(InvalidRequestError);
     const stream = client.chat.stream({ model: "nope", messages: [{ role: "user", content: "x" }] });
