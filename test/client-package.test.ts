@@ -208,6 +208,61 @@ export async function main(): Promise<string> {
     expect(await typecheck(dir)).toEqual([]);
   });
 
+  it("its flattened types equal the server's, procedure by procedure", async () => {
+    const parity = path.join(dir, "parity");
+    mkdirSync(parity, { recursive: true });
+    const serverRouter = path.join(repo, "server", "routers", "_app.js");
+    writeFileSync(
+      path.join(parity, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2022",
+          lib: ["ES2023", "DOM"],
+          types: [],
+        },
+        files: ["parity.ts"],
+      }),
+    );
+    const paths = [
+      "chat.completions",
+      "chat.start",
+      "chat.generate",
+      "chat.stream",
+      "chat.cancel",
+      "models.list",
+      "models.deployments",
+      "keys.create",
+      "keys.list",
+      "keys.update",
+      "keys.revoke",
+      "usage.query",
+    ];
+    const index = (p: string) =>
+      p
+        .split(".")
+        .map((k) => `[${JSON.stringify(k)}]`)
+        .join("");
+    writeFileSync(
+      path.join(parity, "parity.ts"),
+      `import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
+import type { AppRouter as Server } from ${JSON.stringify(serverRouter)};
+import type { RouterInputs, RouterOutputs } from "@languru/client";
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+// A subscription is compared by what it yields (tRPC types the iterator's next argument as any).
+type Item<T> = T extends AsyncIterable<infer Y> ? { [K in keyof Y]: Y[K] } : T;
+type In = inferRouterInputs<Server>;
+type Out = inferRouterOutputs<Server>;
+${paths.map((p, i) => `export const in${i}: Equal<In${index(p)}, RouterInputs${index(p)}> = true;\nexport const out${i}: Equal<Item<Out${index(p)}>, Item<RouterOutputs${index(p)}>> = true;`).join("\n")}
+`,
+    );
+    expect(await typecheck(parity)).toEqual([]);
+  });
+
   it("keeps error names when minified", async () => {
     const entry = path.join(dir, "minify-entry.js");
     writeFileSync(
