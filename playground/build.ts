@@ -1,7 +1,7 @@
 /**
  * `npm start` runs this first (`prestart`): it builds the playground when its sources are newer than
  * the last build, and only warns when Vite is not installed (a production install without dev
- * dependencies), so the gateway always starts.
+ * dependencies), so the gateway always starts. `--force` builds even when the build looks current.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -21,7 +21,7 @@ function newest(path: string): number {
 
 async function main(): Promise<void> {
   const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
-  if (builtAt > Math.max(...sources.map(newest))) return;
+  if (!process.argv.includes("--force") && builtAt > Math.max(...sources.map(newest))) return;
   let vite: typeof import("vite");
   try {
     vite = await import("vite");
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     console.warn("[playground] not built: Vite is not installed (dev dependencies). The gateway serves the API; `/` says how to build the page.");
     return;
   }
-  await vite.build({ configFile: join(repo, "playground/vite.config.ts"), logLevel: "warn" });
+  await vite.build({ configFile: join(repo, "playground/vite.config.ts"), mode: "production", logLevel: "warn" });
   console.log("[playground] built into playground/dist");
 }
 

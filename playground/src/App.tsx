@@ -39,7 +39,10 @@ export function App() {
   const end = useRef<HTMLDivElement>(null);
   const lastContent = chat.messages.at(-1)?.content;
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll whenever the last turn grows.
-  useEffect(() => end.current?.scrollIntoView({ block: "end" }), [chat.messages.length, lastContent]);
+  useEffect(() => {
+    // A block body: newer Chromium returns a Promise from scrollIntoView, which React would take for a cleanup.
+    end.current?.scrollIntoView({ block: "end" });
+  }, [chat.messages.length, lastContent]);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();

@@ -18,10 +18,12 @@ export function Message({ item, streaming, onRetry }: MessageProps) {
   return (
     <article className={`message ${item.role}`} data-testid={isReply ? "reply" : "user-turn"} data-state={state}>
       <div className="role">{isReply ? (item.stats?.model ?? "assistant") : "you"}</div>
-      <div className="content" data-testid="content">
-        {item.content}
-        {streaming && <span className="cursor" aria-hidden="true" />}
-      </div>
+      {(item.content !== "" || streaming || !item.error) && (
+        <div className="content" data-testid="content">
+          {item.content}
+          {streaming && <span className="cursor" aria-hidden="true" />}
+        </div>
+      )}
       {isReply && (
         <div className="meta">
           {item.stats && (

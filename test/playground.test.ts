@@ -1,0 +1,186 @@
+/**
+ * The playground at `/` in headless Chromium against a real gateway: it is built with Vite the way
+ * `npm start` builds it, served by the gateway itself, and driven like a person would drive it.
+ * Screenshots go to test/.artifacts/ (ignored by git).
+ */
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { buildPlayground } from "./helpers/playground.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../server/config.js";
+import { launchChromium, hasChromium, warnIfNoChromium } from "./helpers/chromium.js";
+import { fail, startFakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
+import { startGateway, upstreamProvider, type TestGateway } from "./helpers/gateway.js";
+
+warnIfNoChromium("playground.test");
+const artifacts = fileURLToPath(new URL("./.artifacts/", import.meta.url));
+const words = (count: number, prefix: string) => Array.from({ length: count }, (_, i) => `${prefix}${i}`).join(" ");
+
+/** A base URL where nothing listens: an upstream that is down. */
+async function closedPortURL(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}/v1`;
+}
+
+const lastReply = (page: Page) => page.getByTestId("reply").last();
+
+async function sendMessage(page: Page, text: string): Promise<void> {
+  await page.getByLabel("Message").fill(text);
+  await page.getByLabel("Message").press("Enter");
+}
+
+async function pickModel(page: Page, model: string): Promise<void> {
+  await page.getByTestId("model").selectOption(model);
+}
+
+describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
+  let gateway: TestGateway;
+  let upstream: FakeUpstream;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    await buildPlayground();
+    upstream = await startFakeUpstream();
+    upstream.otherwise(
+      fail(429, "Rate limit reached for requests", { type: "rate_limit_error", code: "rate_limit_exceeded", headers: { "retry-after": "20" } }),
+    );
+    const base = loadConfig({});
+    [gateway, browser] = await Promise.all([
+      startGateway({
+        // Slow enough to watch the reply grow and to press Stop half-way.
+        echoDelayMs: 80,
+        providers: [
+          upstreamProvider(await closedPortURL(), ["down-model"], { name: "down" }),
+          upstreamProvider(upstream.baseURL, ["limited-model"], { name: "limited" }),
+        ],
+        routing: { ...base.routing, retry: { ...base.routing.retry, attempts: 1 } },
+      }),
+      launchChromium(),
+    ]);
+    page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    page.on("console", (msg) => {
+      if (msg.type() === "error" && !/Failed to load resource/.test(msg.text())) pageErrors.push(msg.text());
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.close(100);
+    await upstream?.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("lists the gateway's models and streams a reply token by token; Stop ends the generation on the server", async () => {
+    const response = await page.goto(`${gateway.baseURL}/`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()["content-type"]).toMatch(/^text\/html/);
+    await expect
+      .poll(() => page.getByTestId("model").locator("option").allTextContents())
+      .toEqual(expect.arrayContaining(["echo", "down-model", "limited-model"]));
+    await pickModel(page, "echo");
+
+    const text = words(60, "word");
+    await sendMessage(page, text); // 60 words × 80 ms: about 5 s if nobody stops it
+    const content = lastReply(page).getByTestId("content");
+    const seen: number[] = [];
+    await expect
+      .poll(
+        async () => {
+          const length = (await content.textContent())?.length ?? 0;
+          if (length > 0 && length !== seen.at(-1)) seen.push(length);
+          return seen.length;
+        },
+        { timeout: 10_000, interval: 50 },
+      )
+      .toBeGreaterThanOrEqual(3);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b)); // it only grows
+    expect(await lastReply(page).getAttribute("data-state")).toBe("streaming");
+    await page.screenshot({ path: `${artifacts}playground-streaming.png` });
+
+    expect(gateway.services.generations.running()).toBe(1);
+    await page.getByRole("button", { name: "Stop" }).click();
+    await expect.poll(() => lastReply(page).getAttribute("data-state")).toBe("stopped");
+    await expect.poll(() => gateway.services.generations.running(), { timeout: 5_000 }).toBe(0);
+    const stoppedAt = (await content.textContent()) ?? "";
+    expect(text.startsWith(stoppedAt)).toBe(true);
+    expect(stoppedAt.length).toBeLessThan(text.length);
+    await page.getByRole("button", { name: "Send" }).waitFor();
+  });
+
+  it("keeps the conversation across turns and shows each reply's usage, time to first token and tokens/s", async () => {
+    await page.getByLabel("System prompt").fill("You are a test.");
+    await sendMessage(page, "second turn here");
+    await expect.poll(() => lastReply(page).getAttribute("data-state"), { timeout: 10_000 }).toBe("done");
+    expect(await lastReply(page).getByTestId("content").textContent()).toBe("second turn here");
+    const stats = (await lastReply(page).getByTestId("stats").textContent()) ?? "";
+    expect(stats).toMatch(/3 tokens/);
+    expect(stats).toMatch(/first token \d+ ms/);
+    expect(stats).toMatch(/[\d.]+ tokens\/s/);
+    // The prompt carried the system prompt, the first turn, the stopped reply and this turn: far more than 3 words.
+    const prompt = Number(/prompt (\d+)/.exec(stats)?.[1]);
+    expect(prompt).toBeGreaterThan(60 + 4 + 3);
+
+    await page.getByLabel("Max tokens").fill("2");
+    await sendMessage(page, "one two three four");
+    await expect.poll(() => lastReply(page).getAttribute("data-state"), { timeout: 10_000 }).toBe("done");
+    expect(await lastReply(page).getByTestId("content").textContent()).toBe("one two");
+    expect(await lastReply(page).getByTestId("stats").textContent()).toMatch(/finish: length/);
+    await page.getByLabel("Max tokens").fill("");
+    expect(await page.getByTestId("totals").textContent()).toMatch(/\d+ prompt · \d+ completion · \d+ total tokens/);
+  });
+
+  it("shows an upstream that is down and a rate limit as errors on the page, and recovers", async () => {
+    await pickModel(page, "down-model");
+    await sendMessage(page, "anyone there?");
+    const error = lastReply(page).getByTestId("error");
+    await expect.poll(() => error.getAttribute("data-status"), { timeout: 15_000 }).toBe("502");
+    expect(await error.textContent()).toMatch(/Upstream unavailable/);
+    expect(await page.getByTestId("status").textContent()).toBe("error");
+
+    await pickModel(page, "limited-model");
+    await sendMessage(page, "again");
+    await expect.poll(() => lastReply(page).getByTestId("error").getAttribute("data-status"), { timeout: 15_000 }).toBe("429");
+    expect(await lastReply(page).getByTestId("error").textContent()).toMatch(/Rate limited: try again in 20 s/);
+    await page.screenshot({ path: `${artifacts}playground-error.png` });
+
+    await pickModel(page, "echo");
+    await lastReply(page).getByRole("button", { name: "Retry" }).click();
+    await expect.poll(() => lastReply(page).getAttribute("data-state"), { timeout: 10_000 }).toBe("done");
+    expect(await lastReply(page).getByTestId("content").textContent()).toBe("again");
+  });
+
+  it("shows a dropped connection and carries the reply on where it stopped", async () => {
+    const text = words(30, "net");
+    await sendMessage(page, text);
+    const content = lastReply(page).getByTestId("content");
+    await expect.poll(async () => ((await content.textContent()) ?? "").length, { timeout: 10_000 }).toBeGreaterThan(0);
+    await page.context().setOffline(true);
+    await expect.poll(() => page.getByTestId("status").textContent()).toMatch(/connection lost/);
+    await page.context().setOffline(false);
+    await expect.poll(() => lastReply(page).getAttribute("data-state"), { timeout: 15_000 }).toBe("done");
+    expect(await content.textContent()).toBe(text); // nothing lost, nothing repeated
+    expect(await lastReply(page).textContent()).toMatch(/connection lost and resumed/);
+  });
+
+  it("starts over after a reload and chats again", async () => {
+    await page.reload();
+    await expect.poll(() => page.getByTestId("model").locator("option").count()).toBeGreaterThan(0);
+    expect(await page.getByTestId("reply").count()).toBe(0);
+    await pickModel(page, "echo");
+    await sendMessage(page, "hello after reload");
+    await expect.poll(() => lastReply(page).getAttribute("data-state"), { timeout: 10_000 }).toBe("done");
+    expect(await lastReply(page).getByTestId("content").textContent()).toBe("hello after reload");
+    await page.screenshot({ path: `${artifacts}playground-after-reload.png` });
+    await expect.poll(() => gateway.services.generations.running()).toBe(0);
+  });
+});
