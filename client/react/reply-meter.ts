@@ -26,8 +26,11 @@ export class ReplyMeter {
   private contentChunks = 0;
   private usage: Usage | null = null;
   private finishReason: string | null = null;
+  private readonly model: string;
 
-  constructor(private readonly model: string) {}
+  constructor(model: string) {
+    this.model = model;
+  }
 
   /** Takes one chunk; returns the content text it adds (first choice only). */
   take(chunk: ChatCompletionChunk): string {
