@@ -7,10 +7,11 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { buildPlayground } from "./helpers/playground.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../server/config.js";
+import { createKey, startKeyedGateway } from "./helpers/access.js";
 import { launchChromium, hasChromium, warnIfNoChromium } from "./helpers/chromium.js";
 import { fail, startFakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
 import { startGateway, upstreamProvider, type TestGateway } from "./helpers/gateway.js";
@@ -182,5 +183,62 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
     expect(await lastReply(page).getByTestId("content").textContent()).toBe("hello after reload");
     await page.screenshot({ path: `${artifacts}playground-after-reload.png` });
     await expect.poll(() => gateway.services.generations.running()).toBe(0);
+  });
+});
+
+describe.skipIf(!hasChromium)("playground with API keys on", () => {
+  let gateway: TestGateway;
+  let browser: Browser;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    await buildPlayground();
+    [gateway, browser] = await Promise.all([startKeyedGateway(), launchChromium()]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await gateway?.close(100);
+    expect(pageErrors).toEqual([]);
+  });
+
+  async function openTab(context: BrowserContext): Promise<Page> {
+    const page = await context.newPage();
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    await page.goto(`${gateway.baseURL}/`);
+    return page;
+  }
+
+  it("asks for the key on 401, refuses a wrong one, keeps a good one for the tab only", async () => {
+    const { key } = await createKey(gateway);
+    const context = await browser.newContext();
+    const page = await openTab(context);
+    const dialog = page.getByRole("form", { name: "API key" });
+    await dialog.waitFor();
+
+    await dialog.getByLabel("Key").fill("sk-lru-not-a-real-key");
+    await dialog.getByRole("button", { name: "Use key" }).click();
+    // The gateway said 401: the page forgets the wrong key and asks again.
+    await expect.poll(() => page.evaluate(() => sessionStorage.getItem("languru.apiKey"))).toBeNull();
+    await dialog.waitFor();
+    expect(await page.getByTestId("model").locator("option").count()).toBe(0);
+
+    await dialog.getByLabel("Key").fill(key);
+    await dialog.getByRole("button", { name: "Use key" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await pickModel(page, "echo");
+    await sendMessage(page, "keyed hello");
+    await expect.poll(() => lastReply(page).getAttribute("data-state"), { timeout: 10_000 }).toBe("done");
+    expect(await lastReply(page).getByTestId("content").textContent()).toBe("keyed hello");
+    // The key is in this tab's sessionStorage, never in a URL or in localStorage.
+    expect(await page.evaluate(() => [sessionStorage.getItem("languru.apiKey"), localStorage.length])).toEqual([key, 0]);
+
+    await page.reload();
+    await expect.poll(() => page.getByTestId("model").locator("option").count()).toBeGreaterThan(0);
+    expect(await dialog.count()).toBe(0);
+
+    const otherTab = await openTab(context);
+    await otherTab.getByRole("form", { name: "API key" }).waitFor();
+    await context.close();
   });
 });

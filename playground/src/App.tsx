@@ -1,5 +1,5 @@
 /** The playground page: settings on the side, the conversation in the middle, the composer below. */
-import { type FormEvent, type KeyboardEvent, useEffect, useMemo, useRef, useState } from "react";
+import { type FormEvent, type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { createLanguruClient } from "../../client/index.js";
 import { useChat } from "../../client/react/index.js";
 import { ErrorBox } from "./ErrorBox.js";
@@ -13,6 +13,12 @@ import { useModels } from "./use-models.js";
 export function App() {
   const [apiKey, setApiKey] = useState<string | null>(loadApiKey);
   const [keyPrompt, setKeyPrompt] = useState<{ reason: string | null } | null>(null);
+  // A 401 means the key we hold (if any) is wrong or revoked: forget it and ask.
+  const askForKey = useCallback((reason: string) => {
+    saveApiKey(null);
+    setApiKey(null);
+    setKeyPrompt({ reason });
+  }, []);
   const client = useMemo(() => createLanguruClient({ url: window.location.origin, ...(apiKey ? { apiKey } : {}) }), [apiKey]);
   const { models, error: modelsError, loading, reload } = useModels(client);
   const [settings, setSettings] = useState<ChatSettings>({ model: "", system: "", temperature: 1, maxTokens: "" });
@@ -23,7 +29,7 @@ export function App() {
     system: settings.system,
     params: { temperature: settings.temperature, ...(maxTokens > 0 ? { max_tokens: maxTokens } : {}) },
     onError: (error) => {
-      if (error.status === 401) setKeyPrompt({ reason: error.message });
+      if (error.status === 401) askForKey(error.message);
     },
   });
   const busy = chat.status === "submitted" || chat.status === "streaming" || chat.status === "reconnecting";
@@ -33,8 +39,8 @@ export function App() {
     if (models.length > 0 && !models.some((m) => m.id === settings.model)) setSettings((s) => ({ ...s, model: models[0]?.id ?? "" }));
   }, [models, settings.model]);
   useEffect(() => {
-    if (modelsError?.status === 401) setKeyPrompt({ reason: modelsError.message });
-  }, [modelsError]);
+    if (modelsError?.status === 401) askForKey(modelsError.message);
+  }, [modelsError, askForKey]);
 
   const end = useRef<HTMLDivElement>(null);
   const lastContent = chat.messages.at(-1)?.content;
