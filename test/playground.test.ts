@@ -14,6 +14,7 @@ import { loadConfig } from "../server/config.js";
 import { createKey, startKeyedGateway } from "./helpers/access.js";
 import { launchChromium, hasChromium, warnIfNoChromium } from "./helpers/chromium.js";
 import { fail, startFakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
+import { startTcpProxy } from "./helpers/tcp-proxy.js";
 import { startGateway, upstreamProvider, type TestGateway } from "./helpers/gateway.js";
 
 warnIfNoChromium("playground.test");
@@ -149,10 +150,23 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
     expect(await page.getByTestId("status").textContent()).toBe("error");
 
     await pickModel(page, "limited-model");
+    await page.getByLabel("Temperature").fill("0.3");
+    await page.getByLabel("Max tokens").fill("7");
     await sendMessage(page, "again");
     await expect.poll(() => lastReply(page).getByTestId("error").getAttribute("data-status"), { timeout: 15_000 }).toBe("429");
     expect(await lastReply(page).getByTestId("error").textContent()).toMatch(/Rate limited: try again in 20 s/);
     await page.screenshot({ path: `${artifacts}playground-error.png` });
+    // What the page sent reached the upstream: the settings, the system prompt, the whole conversation.
+    const sent = upstream.calls.at(-1)?.body ?? {};
+    expect(sent).toMatchObject({ model: "limited-model", temperature: 0.3, max_tokens: 7, stream: true });
+    expect(sent.messages).toEqual(
+      expect.arrayContaining([
+        { role: "system", content: "You are a test." },
+        { role: "user", content: "again" },
+      ]),
+    );
+    expect(sent.messages).not.toContainEqual(expect.objectContaining({ role: "assistant", content: "" })); // the failed reply is not history
+    await page.getByLabel("Max tokens").fill("");
 
     await pickModel(page, "echo");
     await lastReply(page).getByRole("button", { name: "Retry" }).click();
@@ -160,17 +174,43 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
     expect(await lastReply(page).getByTestId("content").textContent()).toBe("again");
   });
 
-  it("shows a dropped connection and carries the reply on where it stopped", async () => {
-    const text = words(30, "net");
-    await sendMessage(page, text);
-    const content = lastReply(page).getByTestId("content");
-    await expect.poll(async () => ((await content.textContent()) ?? "").length, { timeout: 10_000 }).toBeGreaterThan(0);
-    await page.context().setOffline(true);
-    await expect.poll(() => page.getByTestId("status").textContent()).toMatch(/connection lost/);
-    await page.context().setOffline(false);
-    await expect.poll(() => lastReply(page).getAttribute("data-state"), { timeout: 15_000 }).toBe("done");
-    expect(await content.textContent()).toBe(text); // nothing lost, nothing repeated
-    expect(await lastReply(page).textContent()).toMatch(/connection lost and resumed/);
+  it("shows a dropped connection (network gone, sockets cut) and carries the reply on where it stopped", async () => {
+    // The page loads through a TCP proxy so the test can cut its connections as a lost network does;
+    // Chromium's offline emulation alone fails new requests but keeps an open EventSource alive.
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: Number(new URL(gateway.baseURL).port) });
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    tab.on("pageerror", (err) => pageErrors.push(err.message));
+    const follows: string[] = [];
+    tab.on("request", (req) => {
+      if (req.url().includes("/trpc/chat.stream")) follows.push(req.url());
+    });
+    try {
+      await tab.goto(`http://127.0.0.1:${proxy.port}/`);
+      await expect.poll(() => tab.getByTestId("model").locator("option").count()).toBeGreaterThan(0);
+      await pickModel(tab, "echo");
+      const text = words(30, "net");
+      await sendMessage(tab, text);
+      const content = lastReply(tab).getByTestId("content");
+      await expect.poll(async () => ((await content.textContent()) ?? "").length, { timeout: 10_000 }).toBeGreaterThan(0);
+
+      await context.setOffline(true);
+      proxy.cut();
+      await expect.poll(() => tab.getByTestId("status").textContent()).toMatch(/connection lost/);
+      await tab.screenshot({ path: `${artifacts}playground-connection-lost.png` });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      proxy.restore();
+      await context.setOffline(false);
+
+      await expect.poll(() => lastReply(tab).getAttribute("data-state"), { timeout: 15_000 }).toBe("done");
+      expect(await content.textContent()).toBe(text); // nothing lost, nothing repeated
+      expect(await lastReply(tab).textContent()).toMatch(/connection lost and resumed/);
+      expect(follows.length).toBeGreaterThanOrEqual(2); // the stream really reconnected
+      await expect.poll(() => gateway.services.generations.running()).toBe(0);
+    } finally {
+      await context.close();
+      await proxy.close();
+    }
   });
 
   it("starts over after a reload and chats again", async () => {

@@ -38,10 +38,20 @@ export function Settings({ models, settings, onChange, usage, onClear }: Setting
         System prompt
         <textarea rows={5} value={settings.system} onChange={(e) => set({ system: e.target.value })} placeholder="You are a helpful assistant." />
       </label>
-      <label>
-        Temperature <output>{settings.temperature.toFixed(1)}</output>
-        <input type="range" min={0} max={2} step={0.1} value={settings.temperature} onChange={(e) => set({ temperature: Number(e.target.value) })} />
-      </label>
+      <div className="field">
+        <span>
+          Temperature <output>{settings.temperature.toFixed(1)}</output>
+        </span>
+        <input
+          type="range"
+          aria-label="Temperature"
+          min={0}
+          max={2}
+          step={0.1}
+          value={settings.temperature}
+          onChange={(e) => set({ temperature: Number(e.target.value) })}
+        />
+      </div>
       <label>
         Max tokens
         <input
