@@ -1,13 +1,14 @@
 /**
  * `useChat` in headless Chromium against a real gateway: a component mounted in StrictMode streams a
  * slow reply; Stop and unmounting both tell the gateway at once (`chat.cancel`), so the generation
- * ends long before the resume grace period would have ended it.
+ * ends long before the resume grace period (60 s here) would have ended it. Whatever the SDK's
+ * transport (HTTP + SSE or WebSocket), the gateway's own count of running generations is the proof.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import type { Browser, Page, Request } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hasChromium, launchChromium, warnIfNoChromium } from "./helpers/chromium.js";
 import { startGateway, type TestGateway } from "./helpers/gateway.js";
@@ -42,7 +43,6 @@ describe.skipIf(!hasChromium)("useChat in headless Chromium", () => {
   let harness: { server: Server; url: string };
   let browser: Browser;
   let page: Page;
-  const requests: Request[] = [];
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -64,7 +64,6 @@ describe.skipIf(!hasChromium)("useChat in headless Chromium", () => {
       // A failed request (the 404 below) is logged by the browser itself; React's warnings are what we look for.
       if (msg.type() === "error" && !/Failed to load resource/.test(msg.text())) pageErrors.push(msg.text());
     });
-    page.on("request", (req) => requests.push(req));
     await page.goto(harness.url);
     await page.waitForFunction(() => "hook" in window);
     await page.evaluate(([url, m]) => window.hook.mount(url, m), [gateway.baseURL, model] as const);
@@ -72,21 +71,17 @@ describe.skipIf(!hasChromium)("useChat in headless Chromium", () => {
     return page;
   }
 
-  const cancels = () => requests.filter((r) => r.url().includes("/trpc/chat.cancel") && r.method() === "POST").length;
   const reply = () => page.evaluate(() => window.hook.snapshot().contents.at(-1) ?? "");
 
   it("streams into messages, and stop() ends the generation on the gateway", async () => {
     await mounted();
-    const text = words(60, "s");
+    const text = words(200, "s"); // 16 s of reply: only a cancel ends it within the 5 s below
     await page.evaluate((t) => window.hook.send(t), text);
     await expect.poll(reply, { timeout: 10_000 }).toMatch(/^s0 s1 s2/);
     expect(await page.evaluate(() => window.hook.snapshot().status)).toBe("streaming");
     expect(gateway.services.generations.running()).toBe(1);
-    const before = cancels();
-
     await page.evaluate(() => window.hook.stop());
     await expect.poll(() => page.evaluate(() => window.hook.snapshot())).toMatchObject({ status: "ready", stopped: [false, true], error: null });
-    await expect.poll(cancels).toBe(before + 1);
     await expect.poll(() => gateway.services.generations.running(), { timeout: 5_000 }).toBe(0);
     const stoppedAt = await reply();
     expect(stoppedAt.length).toBeLessThan(text.length);
@@ -96,13 +91,10 @@ describe.skipIf(!hasChromium)("useChat in headless Chromium", () => {
 
   it("unmounting mid-reply cancels the generation", async () => {
     await mounted();
-    await page.evaluate((t) => window.hook.send(t), words(60, "u"));
+    await page.evaluate((t) => window.hook.send(t), words(200, "u"));
     await expect.poll(reply, { timeout: 10_000 }).toMatch(/^u0 u1/);
     expect(gateway.services.generations.running()).toBe(1);
-    const before = cancels();
-
     await page.evaluate(() => window.hook.unmount());
-    await expect.poll(cancels).toBe(before + 1);
     await expect.poll(() => gateway.services.generations.running(), { timeout: 5_000 }).toBe(0);
     await page.close();
   });

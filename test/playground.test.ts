@@ -91,8 +91,8 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
       .toEqual(expect.arrayContaining(["echo", "down-model", "limited-model"]));
     await pickModel(page, "echo");
 
-    const text = words(60, "word");
-    await sendMessage(page, text); // 60 words × 80 ms: about 5 s if nobody stops it
+    const text = words(150, "word");
+    await sendMessage(page, text); // 150 words × 80 ms: 12 s if nobody stops it, so only Stop ends it within the 5 s below
     const content = lastReply(page).getByTestId("content");
     const seen: number[] = [];
     await expect
@@ -130,7 +130,7 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
     expect(stats).toMatch(/[\d.]+ tokens\/s/);
     // The prompt carried the system prompt, the first turn, the stopped reply and this turn: far more than 3 words.
     const prompt = Number(/prompt (\d+)/.exec(stats)?.[1]);
-    expect(prompt).toBeGreaterThan(60 + 4 + 3);
+    expect(prompt).toBeGreaterThan(150 + 4 + 3);
 
     await page.getByLabel("Max tokens").fill("2");
     await sendMessage(page, "one two three four");
@@ -181,10 +181,6 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
     const context = await browser.newContext();
     const tab = await context.newPage();
     tab.on("pageerror", (err) => pageErrors.push(err.message));
-    const follows: string[] = [];
-    tab.on("request", (req) => {
-      if (req.url().includes("/trpc/chat.stream")) follows.push(req.url());
-    });
     try {
       await tab.goto(`http://127.0.0.1:${proxy.port}/`);
       await expect.poll(() => tab.getByTestId("model").locator("option").count()).toBeGreaterThan(0);
@@ -198,6 +194,8 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
       proxy.cut();
       await expect.poll(() => tab.getByTestId("status").textContent()).toMatch(/connection lost/);
       await tab.screenshot({ path: `${artifacts}playground-connection-lost.png` });
+      // Every socket was cut mid-reply, so whatever arrives from now on came over a new connection.
+      expect(((await content.textContent()) ?? "").length).toBeLessThan(text.length);
       await new Promise((resolve) => setTimeout(resolve, 500));
       proxy.restore();
       await context.setOffline(false);
@@ -205,7 +203,6 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
       await expect.poll(() => lastReply(tab).getAttribute("data-state"), { timeout: 15_000 }).toBe("done");
       expect(await content.textContent()).toBe(text); // nothing lost, nothing repeated
       expect(await lastReply(tab).textContent()).toMatch(/connection lost and resumed/);
-      expect(follows.length).toBeGreaterThanOrEqual(2); // the stream really reconnected
       await expect.poll(() => gateway.services.generations.running()).toBe(0);
     } finally {
       await context.close();
