@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { buildPlayground } from "./helpers/playground.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../server/config.js";
+import { loadConfig, type Config } from "../server/config.js";
 import { createKey, startKeyedGateway } from "./helpers/access.js";
 import { launchChromium, hasChromium, warnIfNoChromium } from "./helpers/chromium.js";
 import { fail, startFakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
@@ -43,6 +43,7 @@ async function pickModel(page: Page, model: string): Promise<void> {
 
 describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
   let gateway: TestGateway;
+  let gatewayOverrides: Pick<Config, "echoDelayMs" | "providers" | "routing">;
   let upstream: FakeUpstream;
   let browser: Browser;
   let page: Page;
@@ -56,18 +57,16 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
       fail(429, "Rate limit reached for requests", { type: "rate_limit_error", code: "rate_limit_exceeded", headers: { "retry-after": "20" } }),
     );
     const base = loadConfig({});
-    [gateway, browser] = await Promise.all([
-      startGateway({
-        // Slow enough to watch the reply grow and to press Stop half-way.
-        echoDelayMs: 80,
-        providers: [
-          upstreamProvider(await closedPortURL(), ["down-model"], { name: "down" }),
-          upstreamProvider(upstream.baseURL, ["limited-model"], { name: "limited" }),
-        ],
-        routing: { ...base.routing, retry: { ...base.routing.retry, attempts: 1 } },
-      }),
-      launchChromium(),
-    ]);
+    gatewayOverrides = {
+      // Slow enough to watch the reply grow and to press Stop half-way.
+      echoDelayMs: 80,
+      providers: [
+        upstreamProvider(await closedPortURL(), ["down-model"], { name: "down" }),
+        upstreamProvider(upstream.baseURL, ["limited-model"], { name: "limited" }),
+      ],
+      routing: { ...base.routing, retry: { ...base.routing.retry, attempts: 1 } },
+    };
+    [gateway, browser] = await Promise.all([startGateway(gatewayOverrides), launchChromium()]);
     page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
     page.on("pageerror", (err) => pageErrors.push(err.message));
     page.on("console", (msg) => {
@@ -172,6 +171,21 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
     await lastReply(page).getByRole("button", { name: "Retry" }).click();
     await expect.poll(() => lastReply(page).getAttribute("data-state"), { timeout: 10_000 }).toBe("done");
     expect(await lastReply(page).getByTestId("content").textContent()).toBe("again");
+  });
+
+  it("shows an unknown model (removed by a config reload while the page still lists it)", async () => {
+    const config = { ...loadConfig({}), ...gatewayOverrides, providers: gatewayOverrides.providers.filter((p) => p.name !== "limited") };
+    await gateway.services.chat.reload(config);
+    try {
+      await pickModel(page, "limited-model");
+      await sendMessage(page, "still there?");
+      const error = lastReply(page).getByTestId("error");
+      await expect.poll(() => error.getAttribute("data-status"), { timeout: 10_000 }).toBe("404");
+      expect(await error.textContent()).toMatch(/Not found.*limited-model.*model_not_found/);
+    } finally {
+      await gateway.services.chat.reload({ ...loadConfig({}), ...gatewayOverrides });
+    }
+    await pickModel(page, "echo");
   });
 
   it("shows a dropped connection (network gone, sockets cut) and carries the reply on where it stopped", async () => {
