@@ -108,10 +108,14 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
     expect(await lastReply(page).getAttribute("data-state")).toBe("streaming");
     await page.screenshot({ path: `${artifacts}playground-streaming.png` });
 
+    // In flight on the server: the tRPC generation and the upstream attempt of the echo deployment.
+    const upstreamInFlight = () => gateway.services.chat.deployments().reduce((sum, d) => sum + d.inFlight, 0);
     expect(gateway.services.generations.running()).toBe(1);
+    expect(upstreamInFlight()).toBe(1);
     await page.getByRole("button", { name: "Stop" }).click();
     await expect.poll(() => lastReply(page).getAttribute("data-state")).toBe("stopped");
     await expect.poll(() => gateway.services.generations.running(), { timeout: 5_000 }).toBe(0);
+    await expect.poll(upstreamInFlight, { timeout: 5_000 }).toBe(0);
     const stoppedAt = (await content.textContent()) ?? "";
     expect(text.startsWith(stoppedAt)).toBe(true);
     expect(stoppedAt.length).toBeLessThan(text.length);
