@@ -1,7 +1,8 @@
 /**
  * Serves the playground (the Vite build in `playground/dist`) at `/`: `index.html` revalidated on
- * every load, hashed files under `/assets/` cached for a year, nothing outside that folder. When the
- * build is missing, `/` says how to make it instead of failing.
+ * every load, hashed files under `/assets/` cached for a year (their prebuilt `.gz` copy to clients
+ * that accept gzip), nothing outside that folder. When the build is missing, `/` says how to make it
+ * instead of failing.
  */
 import { createReadStream, type Stats } from "node:fs";
 import { stat } from "node:fs/promises";
@@ -83,25 +84,36 @@ interface ServeFile {
 }
 
 async function serveFile({ req, res, file, cache, missing }: ServeFile): Promise<void> {
-  let info: Stats;
-  try {
-    info = await stat(file);
-  } catch {
-    return missing();
-  }
-  if (!info.isFile()) return missing();
+  const info = await fileStat(file);
+  if (!info) return missing();
   const type = contentTypes[extname(file)] ?? "application/octet-stream";
+  // The build writes a gzip copy beside each text asset; sending it costs no CPU here.
+  const gzipped = file.endsWith(".html") ? null : await fileStat(`${file}.gz`);
+  const acceptsGzip = /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
+  const sent = gzipped && acceptsGzip ? { path: `${file}.gz`, info: gzipped } : { path: file, info };
   res.writeHead(200, {
     "content-type": type,
-    "content-length": info.size,
+    "content-length": sent.info.size,
     "cache-control": cache,
     "last-modified": info.mtime.toUTCString(),
+    ...(gzipped ? { vary: "accept-encoding" } : {}),
+    ...(sent.path !== file ? { "content-encoding": "gzip" } : {}),
     ...(type.startsWith("text/html") ? pageSecurity : { "x-content-type-options": "nosniff" }),
   });
   if (req.method === "HEAD") return void res.end();
-  createReadStream(file)
+  createReadStream(sent.path)
     .on("error", () => res.destroy())
     .pipe(res);
+}
+
+/** The file's stats, or null when it is missing or not a regular file. */
+async function fileStat(file: string): Promise<Stats | null> {
+  try {
+    const info = await stat(file);
+    return info.isFile() ? info : null;
+  } catch {
+    return null;
+  }
 }
 
 function sendHtml(res: ServerResponse, status: number, html: string): void {

@@ -7,6 +7,7 @@ import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPlaygroundHandler } from "../server/playground.js";
 import { startGateway, type TestGateway } from "./helpers/gateway.js";
@@ -17,15 +18,18 @@ interface Answer {
   body: string;
 }
 
-/** A raw GET: `fetch` would normalise `..` and `%2e%2e` in the path before sending it. */
-function get(base: string, path: string, method = "GET"): Promise<Answer> {
+/** A raw GET: `fetch` would normalise `..` and `%2e%2e` in the path before sending it (and decompress). */
+function get(base: string, path: string, method = "GET", headers: Record<string, string> = {}): Promise<Answer> {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, method }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    const req = request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => {
+        const raw = Buffer.concat(chunks);
+        const body = res.headers["content-encoding"] === "gzip" ? gunzipSync(raw).toString("utf8") : raw.toString("utf8");
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+      });
     });
     req.on("error", reject).end();
   });
@@ -52,6 +56,7 @@ describe("playground static handler", () => {
     writeFileSync(join(root, "index.html"), "<!doctype html><title>pg</title>");
     writeFileSync(join(root, "assets", "index-abc123.js"), "console.log(1)");
     writeFileSync(join(root, "assets", "index-abc123.css"), "body{}");
+    writeFileSync(join(root, "assets", "index-abc123.css.gz"), gzipSync("body{}"));
     writeFileSync(join(root, "assets", "nested", "deep.svg"), "<svg/>");
     writeFileSync(join(dir, "secret.txt"), "do not serve");
     built = await serve(root);
@@ -85,6 +90,21 @@ describe("playground static handler", () => {
     const head = await get(built.url, "/assets/index-abc123.js", "HEAD");
     expect(head).toMatchObject({ status: 200, body: "" });
     expect(head.headers["content-length"]).toBe("14");
+  });
+
+  it("sends the prebuilt gzip copy only to clients that accept gzip", async () => {
+    const gzipped = await get(built.url, "/assets/index-abc123.css", "GET", { "accept-encoding": "br, gzip;q=0.8" });
+    expect(gzipped).toMatchObject({ status: 200, body: "body{}" });
+    expect(gzipped.headers).toMatchObject({ "content-encoding": "gzip", vary: "accept-encoding", "content-type": "text/css; charset=utf-8" });
+    expect(gzipped.headers["content-length"]).toBe(String(gzipSync("body{}").length));
+    const plain = await get(built.url, "/assets/index-abc123.css");
+    expect(plain).toMatchObject({ status: 200, body: "body{}" });
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    expect(plain.headers.vary).toBe("accept-encoding");
+    // Without a gzip copy the file goes as it is, whatever the client accepts.
+    const js = await get(built.url, "/assets/index-abc123.js", "GET", { "accept-encoding": "gzip" });
+    expect(js).toMatchObject({ status: 200, body: "console.log(1)" });
+    expect(js.headers["content-encoding"]).toBeUndefined();
   });
 
   it("never leaves the asset folder", async () => {

@@ -82,9 +82,15 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
   });
 
   it("lists the gateway's models and streams a reply token by token; Stop ends the generation on the server", async () => {
+    const script = page.waitForResponse((r) => /\/assets\/.+\.js$/.test(r.url()));
     const response = await page.goto(`${gateway.baseURL}/`);
     expect(response?.status()).toBe(200);
     expect(response?.headers()["content-type"]).toMatch(/^text\/html/);
+    expect((await script).headers()).toMatchObject({
+      "content-type": "text/javascript; charset=utf-8",
+      "content-encoding": "gzip",
+      "cache-control": "public, max-age=31536000, immutable",
+    });
     await expect
       .poll(() => page.getByTestId("model").locator("option").allTextContents())
       .toEqual(expect.arrayContaining(["echo", "down-model", "limited-model"]));
