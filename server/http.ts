@@ -9,6 +9,7 @@ import cors from "cors";
 import { NotFoundError } from "../shared/index.js";
 import { openAccess, type AccessRuntime } from "./access/index.js";
 import { createGenerationStore } from "./chat/generations.js";
+import { servePlayground } from "./playground.js";
 import { meterChat } from "./chat/metering.js";
 import { createChatService } from "./chat/service.js";
 import { createStreamTickets } from "./chat/stream-tickets.js";
@@ -63,6 +64,7 @@ export function createGateway(config: Config): Gateway {
     corsMiddleware(req, res, () => {
       const path = req.url ?? "/";
       if (path === "/trpc" || path.startsWith("/trpc/")) return void trpc(req, res);
+      if (servePlayground(req, res)) return;
       void rest(req, res).then((handled) => {
         if (!handled) sendError(res, new NotFoundError(`Unknown path ${path.split("?")[0]}`, { code: "unknown_url" }));
       });

@@ -1,5 +1,3 @@
-/**
- * `@languru/client/react`: the React entry (a `useChat` hook). Placeholder reserved by the package
- * layout; the hook replaces this file.
- */
-export type { ChatCompletionChunk, ChatCompletionParams, ChatMessage } from "../types.js";
+/** Languru for React: the `useChat` hook, built on the SDK's public client. */
+export { useChat, type ChatItem, type ChatParams, type ChatStatus, type UseChat, type UseChatOptions } from "./use-chat.js";
+export type { ReplyStats } from "./reply-meter.js";

@@ -1,0 +1,114 @@
+/**
+ * `useChat` in headless Chromium against a real gateway: a component mounted in StrictMode streams a
+ * slow reply; Stop and unmounting both tell the gateway at once (`chat.cancel`), so the generation
+ * ends long before the resume grace period (60 s here) would have ended it. Whatever the SDK's
+ * transport (HTTP + SSE or WebSocket), the gateway's own count of running generations is the proof.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasChromium, launchChromium, warnIfNoChromium } from "./helpers/chromium.js";
+import { startGateway, type TestGateway } from "./helpers/gateway.js";
+
+warnIfNoChromium("playground-hook.test");
+const words = (count: number, prefix: string) => Array.from({ length: count }, (_, i) => `${prefix}${i}`).join(" ");
+
+/** Serves the bundled harness on its own port. */
+async function serveHarness(): Promise<{ server: Server; url: string }> {
+  const bundle = await build({
+    entryPoints: [fileURLToPath(new URL("./playground-hook/harness.ts", import.meta.url))],
+    bundle: true,
+    platform: "browser",
+    format: "esm",
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+    define: { "process.env.NODE_ENV": '"development"' }, // React's checks on, as in an app under development
+  });
+  const js = bundle.outputFiles[0]?.text ?? "";
+  const html = `<!doctype html><meta charset="utf-8"><script type="module" src="/harness.js"></script>`;
+  const server = createServer((req, res) => {
+    if (req.url === "/harness.js") res.writeHead(200, { "content-type": "text/javascript" }).end(js);
+    else res.writeHead(200, { "content-type": "text/html" }).end(html);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
+}
+
+describe.skipIf(!hasChromium)("useChat in headless Chromium", () => {
+  let gateway: TestGateway;
+  let harness: { server: Server; url: string };
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    // A long grace: if the generation ends quickly, it was the hook's cancel, not the timeout.
+    [gateway, harness, browser] = await Promise.all([startGateway({ echoDelayMs: 80, resumeGraceMs: 60_000 }), serveHarness(), launchChromium()]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => harness?.server.close(resolve));
+    await gateway?.close(100);
+    expect(pageErrors).toEqual([]);
+  });
+
+  async function mounted(model = "echo"): Promise<Page> {
+    page = await browser.newPage();
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    page.on("console", (msg) => {
+      // A failed request (the 404 below) is logged by the browser itself; React's warnings are what we look for.
+      if (msg.type() === "error" && !/Failed to load resource/.test(msg.text())) pageErrors.push(msg.text());
+    });
+    await page.goto(harness.url);
+    await page.waitForFunction(() => "hook" in window);
+    await page.evaluate(([url, m]) => window.hook.mount(url, m), [gateway.baseURL, model] as const);
+    await expect.poll(() => page.evaluate(() => window.hook.snapshot().status)).toBe("ready");
+    return page;
+  }
+
+  const reply = () => page.evaluate(() => window.hook.snapshot().contents.at(-1) ?? "");
+
+  it("streams into messages, and stop() ends the generation on the gateway", async () => {
+    await mounted();
+    const text = words(200, "s"); // 16 s of reply: only a cancel ends it within the 5 s below
+    await page.evaluate((t) => window.hook.send(t), text);
+    await expect.poll(reply, { timeout: 10_000 }).toMatch(/^s0 s1 s2/);
+    expect(await page.evaluate(() => window.hook.snapshot().status)).toBe("streaming");
+    expect(gateway.services.generations.running()).toBe(1);
+    await page.evaluate(() => window.hook.stop());
+    await expect.poll(() => page.evaluate(() => window.hook.snapshot())).toMatchObject({ status: "ready", stopped: [false, true], error: null });
+    await expect.poll(() => gateway.services.generations.running(), { timeout: 5_000 }).toBe(0);
+    const stoppedAt = await reply();
+    expect(stoppedAt.length).toBeLessThan(text.length);
+    expect(text.startsWith(stoppedAt)).toBe(true);
+    await page.close();
+  });
+
+  it("unmounting mid-reply cancels the generation", async () => {
+    await mounted();
+    await page.evaluate((t) => window.hook.send(t), words(200, "u"));
+    await expect.poll(reply, { timeout: 10_000 }).toMatch(/^u0 u1/);
+    expect(gateway.services.generations.running()).toBe(1);
+    await page.evaluate(() => window.hook.unmount());
+    await expect.poll(() => gateway.services.generations.running(), { timeout: 5_000 }).toBe(0);
+    await page.close();
+  });
+
+  it("reports a gateway error in `error` and `status` and keeps the conversation; blank input is not sent", async () => {
+    await mounted("no-such-model");
+    await page.evaluate(() => window.hook.send("   "));
+    expect(await page.evaluate(() => window.hook.snapshot().contents)).toEqual([]);
+    await page.evaluate(() => window.hook.send("hello"));
+    await expect.poll(() => page.evaluate(() => window.hook.snapshot().status)).toBe("error");
+    const state = await page.evaluate(() => window.hook.snapshot());
+    expect(state).toMatchObject({ errorStatus: 404, contents: ["hello", ""] });
+    expect(state.error).toMatch(/no-such-model/);
+    expect(gateway.services.generations.running()).toBe(0);
+    await page.close();
+  });
+});
