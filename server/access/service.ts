@@ -189,7 +189,7 @@ export function createAccess(options: AccessOptions): Access {
       const key = caller.key;
       // Cheap checks first (allow-list, budget, RPM): the prompt is measured only for a call that may run.
       if (!this.allows(caller, request.model)) {
-        throw new PermissionDeniedError(`The API key ${key.id} does not have access to model '${request.model}'.`, {
+        throw new PermissionDeniedError(`The API key ${key.id} does not have access to model '${request.model.slice(0, 256)}'.`, {
           type: "invalid_request_error",
           param: "model",
           code: "model_not_found",

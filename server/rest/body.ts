@@ -1,6 +1,7 @@
 /** Reads a JSON request body with a size limit: 413 over the limit, 415 for a non-JSON type, 400 for bad JSON. */
 import type { IncomingMessage } from "node:http";
 import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../../shared/index.js";
+import { MAX_INPUT_DEPTH, assertBoundedJson } from "../limits/index.js";
 
 /**
  * Reads and parses the body. A missing content type is read as JSON (raw HTTP clients often omit it);
@@ -23,11 +24,14 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   }
   const text = Buffer.concat(parts).toString("utf8");
   if (text.trim() === "") throw new InvalidRequestError("The request body is empty: send a JSON object.", { code: "invalid_json" });
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (err) {
-    throw new InvalidRequestError(`The request body is not valid JSON: ${(err as Error).message}`, { code: "invalid_json" });
+    throw new InvalidRequestError(`The request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`, { code: "invalid_json" });
   }
+  // Deep nesting would overflow the stack of whatever touches the value later (validation, serializers).
+  return assertBoundedJson(parsed, { maxBytes: Number.POSITIVE_INFINITY, maxDepth: MAX_INPUT_DEPTH });
 }
 
 function tooLarge(limitBytes: number): PayloadTooLargeError {

@@ -23,9 +23,10 @@ export const chatRouter = router({
    * Starts a streamed generation and returns its id (and, as `languru`, the route that answered).
    * A POST, so the conversation may be large; errors before the first chunk are thrown here.
    */
-  start: keyProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx }) => {
+  start: keyProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx, signal }) => {
     try {
-      const { id, route } = await ctx.generations.start({ ...input, stream: true }, ctx.caller);
+      // The client leaving before the first chunk stops the upstream call and its retries.
+      const { id, route } = await ctx.generations.start({ ...input, stream: true }, ctx.caller, signal);
       return { id, languru: route };
     } catch (err) {
       throw toTRPCError(err);
@@ -42,6 +43,8 @@ export const chatRouter = router({
       const chunks = ctx.generations.follow(input.id, input.lastEventId, signal ?? new AbortController().signal, ctx.caller);
       for await (const { index, chunk } of chunks) yield tracked(String(index), chunk);
     } catch (err) {
+      // Nobody is listening any more; an error here would only surface as an unhandled rejection.
+      if (signal?.aborted) return;
       throw toTRPCError(err);
     }
   }),
