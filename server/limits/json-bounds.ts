@@ -32,18 +32,26 @@ export function assertBoundedJson<T>(value: T, bounds: JsonBounds): T {
   const visit = (node: unknown, depth: number): void => {
     switch (typeof node) {
       case "string":
-        return add(node.length + 2);
+        add(node.length + 2);
+        return;
       case "number":
       case "boolean":
-        return add(8);
+        add(8);
+        return;
       case "bigint":
         throw new InvalidRequestError("The request holds a BigInt, which JSON cannot carry: send numbers.", { code: "invalid_value" });
       case "object": {
-        if (node === null) return add(4);
+        if (node === null) {
+          add(4);
+          return;
+        }
         if (depth >= bounds.maxDepth) {
           throw new InvalidRequestError(`The request nests deeper than ${bounds.maxDepth} levels (or refers to itself).`, { code: "too_deep" });
         }
-        if (node instanceof Date) return add(26);
+        if (node instanceof Date) {
+          add(26);
+          return;
+        }
         add(2);
         if (Array.isArray(node)) {
           for (const item of node) {

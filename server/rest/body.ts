@@ -1,6 +1,6 @@
 /** Reads a JSON request body with a size limit: 413 over the limit, 415 for a non-JSON type, 400 for bad JSON. */
 import type { IncomingMessage } from "node:http";
-import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../../shared/index.js";
+import { InvalidRequestError, LanguruError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../../shared/index.js";
 import { MAX_INPUT_DEPTH, assertBoundedJson } from "../limits/index.js";
 
 /**
@@ -17,10 +17,16 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
 
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const part of req as AsyncIterable<Buffer>) {
-    size += part.length;
-    if (size > limitBytes) throw tooLarge(limitBytes);
-    parts.push(part);
+  try {
+    for await (const part of req as AsyncIterable<Buffer>) {
+      size += part.length;
+      if (size > limitBytes) throw tooLarge(limitBytes);
+      parts.push(part);
+    }
+  } catch (err) {
+    if (err instanceof LanguruError) throw err;
+    // The client cut its own upload (or the body deadline did): its doing, not a gateway fault to log as an error.
+    throw new LanguruError(400, "The request body ended before it was complete.", { code: "incomplete_body" });
   }
   const text = Buffer.concat(parts).toString("utf8");
   if (text.trim() === "") throw new InvalidRequestError("The request body is empty: send a JSON object.", { code: "invalid_json" });
