@@ -84,7 +84,8 @@ describe("chat.start and the client leaving", () => {
   afterAll(() => gateway?.close(100));
 
   it("aborting during start stops the upstream at once", async () => {
-    upstream.otherwise(hang());
+    // Headers sent, first token slow: the case where the upstream ran on for first-token + 10 s.
+    upstream.otherwise(stream([], { hangAfter: 0 }));
     const controller = new AbortController();
     const iterator = sdk(gateway).chat.stream({ model: "m", prompt: "hi" }, { signal: controller.signal })[Symbol.asyncIterator]();
     const next = iterator.next().catch((e: unknown) => e);
