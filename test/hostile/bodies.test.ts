@@ -69,7 +69,9 @@ describe("slow bodies", () => {
 describe("large bodies", () => {
   it("a 50 MiB body through the official openai SDK gets the 413", { timeout: 60_000 }, async () => {
     const openai = new OpenAI({ baseURL: `${gateway.baseURL}/v1`, apiKey: "unused", maxRetries: 0 });
-    const error = await openai.chat.completions.create({ model: "echo", messages: [{ role: "user", content: "x".repeat(50 * 1024 * 1024) }] }).catch((e: unknown) => e);
+    const error = await openai.chat.completions
+      .create({ model: "echo", messages: [{ role: "user", content: "x".repeat(50 * 1024 * 1024) }] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(413);
   });
@@ -85,7 +87,15 @@ describe("CORS", () => {
     expect(methods.sort()).toEqual(["GET", "HEAD", "OPTIONS", "POST"]);
     const res = await fetch(`${gateway.baseURL}/v1/models`, { headers: { origin: "https://app.example" } });
     const exposed = (res.headers.get("access-control-expose-headers") ?? "").split(",").map((h) => h.trim());
-    for (const name of ["retry-after", "x-ratelimit-limit-requests", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-languru-model", "x-languru-model-deployment", "x-languru-attempts"]) {
+    for (const name of [
+      "retry-after",
+      "x-ratelimit-limit-requests",
+      "x-ratelimit-remaining-tokens",
+      "x-ratelimit-reset-requests",
+      "x-languru-model",
+      "x-languru-model-deployment",
+      "x-languru-attempts",
+    ]) {
       expect(exposed).toContain(name);
     }
   });

@@ -22,7 +22,9 @@ beforeAll(async () => {
   writeFileSync(
     configPath,
     JSON.stringify({
-      providers: [{ name: "azure", kind: "openai-compatible", baseURL: upstream.baseURL, apiKeyEnv: "AZURE_KEY", headers: { "api-key": HEADER_SECRET }, models: ["m"] }],
+      providers: [
+        { name: "azure", kind: "openai-compatible", baseURL: upstream.baseURL, apiKeyEnv: "AZURE_KEY", headers: { "api-key": HEADER_SECRET }, models: ["m"] },
+      ],
       defaults: { retry: { attempts: 1 }, cooldown: { failures: 100 } },
     }),
   );
@@ -39,7 +41,9 @@ afterAll(async () => {
 function quoting(status: number): Behaviour {
   return (exchange) => {
     const seen = `${String(exchange.call.headers["api-key"])} ${String(exchange.call.headers.authorization)}`;
-    return json(status, { error: { message: `bad credentials ${seen} at ${INTERNAL}`, type: "invalid_request_error", param: HEADER_SECRET, code: null } })(exchange);
+    return json(status, { error: { message: `bad credentials ${seen} at ${INTERNAL}`, type: "invalid_request_error", param: HEADER_SECRET, code: null } })(
+      exchange,
+    );
   };
 }
 
@@ -78,7 +82,10 @@ describe("relayed errors", () => {
 
   it("an error event inside a stream: generic frame", async () => {
     upstream.otherwise((exchange) =>
-      stream([{ id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "a" }, finish_reason: null }] }, { error: { message: `boom ${String(exchange.call.headers["api-key"])} ${INTERNAL}` } }])(exchange),
+      stream([
+        { id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "a" }, finish_reason: null }] },
+        { error: { message: `boom ${String(exchange.call.headers["api-key"])} ${INTERNAL}` } },
+      ])(exchange),
     );
     const text = await (await post({ stream: true })).text();
     expectClean(text);
