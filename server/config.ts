@@ -132,6 +132,8 @@ export interface Config {
   port: number;
   host: string;
   bodyLimitBytes: number;
+  /** Time bounds of a request body (`LANGURU_BODY_TIMEOUT_MS`, `LANGURU_BODY_MIN_RATE`); defaults when absent. */
+  body?: { timeoutMs: number; minBytesPerSecond: number };
   /** How long a tRPC generation waits for a (re)connecting subscriber before it is aborted. */
   resumeGraceMs: number;
   shutdownGraceMs: number;
@@ -156,6 +158,8 @@ const Env = AccessEnv.extend({
     .int()
     .positive()
     .default(4 * 1024 * 1024),
+  LANGURU_BODY_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  LANGURU_BODY_MIN_RATE: z.coerce.number().int().min(0).default(1_024),
   LANGURU_RESUME_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   LANGURU_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   LANGURU_ECHO_DELAY_MS: z.coerce.number().int().min(0).max(10_000).optional(),
@@ -194,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     bodyLimitBytes: e.LANGURU_BODY_LIMIT,
+    body: { timeoutMs: e.LANGURU_BODY_TIMEOUT_MS, minBytesPerSecond: e.LANGURU_BODY_MIN_RATE },
     resumeGraceMs: e.LANGURU_RESUME_GRACE_MS,
     shutdownGraceMs: e.LANGURU_SHUTDOWN_GRACE_MS,
     echoDelayMs: e.LANGURU_ECHO_DELAY_MS ?? file.echo.delayMs,

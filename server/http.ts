@@ -16,6 +16,7 @@ import { createStreamTickets } from "./chat/stream-tickets.js";
 import type { Config } from "./config.js";
 import { createContextFactory, type Services } from "./context.js";
 import { log } from "./log.js";
+import { guardBody } from "./rest/body-guard.js";
 import { createRestHandler } from "./rest/handler.js";
 import { sendError } from "./rest/respond.js";
 import { appRouter } from "./routers/_app.js";
@@ -33,6 +34,19 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>;
 }
 
+// Browser code may read the headers that explain a refusal or a route.
+const EXPOSED_HEADERS = [
+  "retry-after",
+  "retry-after-ms",
+  ...["limit", "remaining", "reset"].flatMap((what) => [`x-ratelimit-${what}-requests`, `x-ratelimit-${what}-tokens`]),
+  "x-languru-model",
+  "x-languru-model-deployment",
+  "x-languru-attempts",
+  "x-request-id",
+];
+// How long, past the shutdown grace, streams get to write their final error before connections are cut.
+const ERROR_FRAME_MS = 250;
+
 /** Builds the server and its services from a config; call `server.listen` (or `listen`) to start. */
 export function createGateway(config: Config): Gateway {
   const chat = createChatService(config);
@@ -49,18 +63,24 @@ export function createGateway(config: Config): Gateway {
     access,
     admin: accessRuntime?.admin ?? null,
   };
-  const rest = createRestHandler({ chat: served, access, bodyLimitBytes: config.bodyLimitBytes });
+  // Aborted when the shutdown grace is over: REST streams still running end with an error frame.
+  const shutdown = new AbortController();
+  const rest = createRestHandler({ chat: served, access, bodyLimitBytes: config.bodyLimitBytes, shutdown: shutdown.signal });
   const contexts = createContextFactory(services);
   const trpc = createHTTPHandler({
     router: appRouter,
     createContext: contexts.http,
     basePath: "/trpc/",
     maxBodySize: config.bodyLimitBytes,
+    // The SDK never batches; a batch would turn one request into any number of lookups or completions.
+    allowBatching: false,
   });
   const corsOrigin = process.env.LANGURU_CORS_ORIGIN ?? "*";
-  const corsMiddleware = cors({ origin: corsOrigin, maxAge: 600 });
+  const corsMiddleware = cors({ origin: corsOrigin, maxAge: 600, methods: ["GET", "POST", "HEAD", "OPTIONS"], exposedHeaders: EXPOSED_HEADERS });
+  const bodyTimeouts = config.body ?? { timeoutMs: 60_000, minBytesPerSecond: 1_024 };
 
   const server = createServer((req, res) => {
+    guardBody(req, res, bodyTimeouts);
     corsMiddleware(req, res, () => {
       const path = req.url ?? "/";
       if (path === "/trpc" || path.startsWith("/trpc/")) return void trpc(req, res);
@@ -89,14 +109,20 @@ export function createGateway(config: Config): Gateway {
       // A keep-alive connection turns idle when its in-flight response ends; close each as it does.
       server.closeIdleConnections();
       const sweeper = setInterval(() => server.closeIdleConnections(), 50);
+      // Past the grace, streams get an error frame (REST) or event (tRPC) first; the cut follows shortly after.
+      let cut: NodeJS.Timeout | undefined;
       const timer = setTimeout(() => {
+        shutdown.abort();
         services.generations.close();
-        server.closeAllConnections();
-        sockets.terminate();
+        cut = setTimeout(() => {
+          server.closeAllConnections();
+          sockets.terminate();
+        }, ERROR_FRAME_MS);
       }, graceMs);
       await closed;
       clearInterval(sweeper);
       clearTimeout(timer);
+      clearTimeout(cut);
       services.generations.close();
       services.tickets.close();
       await chat.close();

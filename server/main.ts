@@ -3,6 +3,14 @@ import { type Config, ConfigError, loadConfig } from "./config.js";
 import { listen, type Gateway } from "./http.js";
 import { log } from "./log.js";
 
+// One request's bug must not take every other stream down: an unexpected rejection is logged, not fatal.
+process.on("unhandledRejection", (reason) => {
+  log.error(
+    { err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : { message: String(reason) } },
+    "unhandled rejection (kept running)",
+  );
+});
+
 async function main(): Promise<void> {
   let config: Config;
   try {

@@ -4,15 +4,38 @@
  * see the same `type`, `param` and `code` that REST clients do.
  */
 import { initTRPC } from "@trpc/server";
-import superjson from "superjson";
+import superjson, { type SuperJSONResult } from "superjson";
+import { InvalidRequestError, LanguruError } from "../shared/index.js";
 import { keyFromHeaders, type Caller } from "./access/index.js";
 import type { Context } from "./context.js";
+import { MAX_INPUT_DEPTH, assertBoundedJson } from "./limits/index.js";
 import { languruErrorOf, toTRPCError } from "./trpc-errors.js";
 
 const pingIntervalMs = Number(process.env.LANGURU_SSE_PING_MS ?? 10_000);
+// The expanded input is held to the same bound as a body's bytes.
+const inputLimitBytes = Number(process.env.LANGURU_BODY_LIMIT ?? 4 * 1024 * 1024);
+
+/**
+ * superjson for inputs, minus `referentialEqualities`: superjson clients always send every copy in
+ * full and add those only to restore object identity, which an input never needs; honoured, they
+ * let a small body point a thousand places at one large message. What remains is bounded in depth
+ * and in serialized size.
+ */
+const boundedInput = {
+  serialize: (value: unknown) => superjson.serialize(value),
+  deserialize(payload: unknown): unknown {
+    const result = payload as SuperJSONResult;
+    const meta = result && typeof result === "object" && result.meta ? { ...result.meta, referentialEqualities: undefined } : undefined;
+    try {
+      return assertBoundedJson(superjson.deserialize({ json: result?.json, meta }), { maxBytes: inputLimitBytes, maxDepth: MAX_INPUT_DEPTH });
+    } catch (err) {
+      throw toTRPCError(err instanceof LanguruError ? err : new InvalidRequestError("The input is not valid superjson.", { code: "invalid_input" }));
+    }
+  },
+};
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer: { input: boundedInput, output: superjson },
   // Stack traces are internals; no response carries them.
   isDev: false,
   sse: {

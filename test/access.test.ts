@@ -203,10 +203,11 @@ describe("429", () => {
   });
 
   it("over a token budget: insufficient_quota", async () => {
-    const { key } = await createKey(gateway, { budgetTokens: 10 });
-    const res = await chat(gateway, { messages: [user("one two three four five six")] }, key);
+    // Issue 7: a call reserves its worst case (prompt + max_tokens × n), so a budget is never overrun.
+    const { key } = await createKey(gateway, { budgetTokens: 40 });
+    const res = await chat(gateway, { messages: [user("one two three four five six")], max_tokens: 10 }, key);
     expect(res.status).toBe(200);
-    await expectError(await chat(gateway, {}, key), 429, { type: "insufficient_quota", code: "insufficient_quota" });
+    await expectError(await chat(gateway, { max_tokens: 30 }, key), 429, { type: "insufficient_quota", code: "insufficient_quota" });
     const typed = await sdk(gateway, { apiKey: key })
       .chat.completions({ model: "echo", prompt: "hi" })
       .catch((e: unknown) => e);
@@ -214,9 +215,9 @@ describe("429", () => {
   });
 
   it("over a spend budget, priced from the config", async () => {
-    const { key, id } = await createKey(gateway, { budgetUsd: 5 });
-    expect((await chat(gateway, { messages: [user("one two three")] }, key)).status).toBe(200);
-    await expectError(await chat(gateway, {}, key), 429, { code: "insufficient_quota" });
+    const { key, id } = await createKey(gateway, { budgetUsd: 20 });
+    expect((await chat(gateway, { messages: [user("one two three")], max_tokens: 5 }, key)).status).toBe(200);
+    await expectError(await chat(gateway, { max_tokens: 10 }, key), 429, { code: "insufficient_quota" });
     const report = await adminClient(gateway).usage.query.query({ keyId: id });
     expect(report.totals.costUsd).toBe(6); // 3 prompt + 3 completion tokens at $1 each
     const [record] = (await adminClient(gateway).keys.list.query()).filter((k) => k.id === id);

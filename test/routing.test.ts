@@ -137,7 +137,8 @@ describe("retries", () => {
     expect(res.status).toBe(502);
     const body = await res.json();
     expectSpec("ErrorResponse", body);
-    expect(body.error.message).toContain("down for maintenance");
+    // Issue 7: the upstream's 5xx text goes to the log, not to the client.
+    expect(body.error.message).toBe("upstream 'up0' failed (503)");
     expect(upstreams[0]!.calls).toHaveLength(2);
   });
 

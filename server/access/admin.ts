@@ -31,6 +31,7 @@ export function createAdmin(options: { store: Store; access: Access; ledger: Led
     async createKey(settings) {
       const made = generateKey();
       const record = await store.insertKey({ ...settings, id: made.id, hash: made.hash });
+      access.forget(made.id);
       return { key: made.key, record: view(record) };
     },
     listKeys: async () => (await store.listKeys()).map(view),

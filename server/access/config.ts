@@ -18,6 +18,8 @@ export interface AccessConfig {
   redisPrefix: string;
   /** `LANGURU_KEY_CACHE_MS`: how long a replica trusts a key it read (revocations elsewhere take this long). */
   keyCacheMs: number;
+  /** `LANGURU_RESERVE_TOKENS`: output tokens per choice a request without `max_tokens` reserves against budgets. */
+  budgetOutputTokens: number;
   /** `LANGURU_LEDGER_FLUSH_MS` and the batch and buffer bounds of the ledger writer. */
   ledger: { flushMs: number; batchSize: number; maxBuffered: number };
   /** USD per 1M tokens by deployment id or model name (the config file's `prices`). */
@@ -40,6 +42,7 @@ export const AccessEnv = z.object({
   LANGURU_REDIS_PREFIX: z.string().min(1).default("languru"),
   LANGURU_KEY_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
   LANGURU_LEDGER_FLUSH_MS: z.coerce.number().int().positive().default(1_000),
+  LANGURU_RESERVE_TOKENS: z.coerce.number().int().positive().default(4_096),
 });
 
 /** Builds the access settings from validated variables and the file's prices. */
@@ -52,6 +55,7 @@ export function accessConfigFrom(env: z.output<typeof AccessEnv>, prices: PriceT
     redisUrl: env.REDIS_URL,
     redisPrefix: env.LANGURU_REDIS_PREFIX,
     keyCacheMs: env.LANGURU_KEY_CACHE_MS,
+    budgetOutputTokens: env.LANGURU_RESERVE_TOKENS,
     ledger: { flushMs: env.LANGURU_LEDGER_FLUSH_MS, batchSize: 500, maxBuffered: 100_000 },
     prices,
   };

@@ -1,8 +1,14 @@
 /**
- * Prompt-token estimates for tokens-per-minute limits, with a real tokenizer (gpt-tokenizer's
- * o200k_base, shipped inside the npm package). The estimate is reserved before the call and
- * settled with the upstream's reported usage after it, so it only has to be close, not exact.
- * The encoding takes ~0.5 s to load, so it loads once at startup, and only when keys are on.
+ * Prompt-token estimates for tokens-per-minute limits and budget reservations, with a real
+ * tokenizer (gpt-tokenizer's o200k_base, shipped inside the npm package). The estimate is reserved
+ * before the call and settled with the upstream's reported usage after it, so it only has to be
+ * close, not exact. The encoding takes ~0.5 s to load, so it loads once at startup, and only when
+ * keys are on.
+ *
+ * Cost is linear and bounded on any input: BPE is quadratic in the length of one pre-token (a run
+ * of one character is one pre-token), so text is tokenized in short slices, and only the first
+ * `SAMPLE_CHARS` of a request exactly; the rest is extrapolated from the sample's ratio (never
+ * below a quarter token per character). A 4 MiB prompt costs milliseconds, not minutes.
  */
 import type { ChatCompletionRequest, ChatMessage } from "../../shared/index.js";
 
@@ -14,6 +20,12 @@ const PER_MESSAGE = 3;
 const REPLY_PRIMING = 3;
 // Images, audio and files are priced by the upstream in ways text cannot predict; a low-detail image is 85.
 const PER_NON_TEXT_PART = 85;
+// BPE cost grows with the square of a slice; 512 characters cost well under a millisecond.
+const SLICE_CHARS = 512;
+// Characters of one request tokenized exactly; the rest is extrapolated.
+const SAMPLE_CHARS = 64 * 1024;
+// Text beyond the sample costs at least this many tokens per character (English averages ~0.25).
+const MIN_RATIO = 0.25;
 
 /** Loads the tokenizer's encoding; call once before `estimatePromptTokens`. */
 export async function loadTokenizer(): Promise<void> {
@@ -22,31 +34,60 @@ export async function loadTokenizer(): Promise<void> {
   countTokens = mod.countTokens;
 }
 
-/** Tokens of a piece of text (the tokenizer must be loaded). */
+/** Tokens of a piece of text (the tokenizer must be loaded); linear and bounded on any input. */
 export function tokensOf(text: string): number {
-  if (!countTokens) throw new Error("tokenizer not loaded: await loadTokenizer() first");
-  return text === "" ? 0 : countTokens(text);
+  return new TokenCounter().count(text);
+}
+
+/** Counts tokens of several texts with one shared budget of exact tokenization. */
+class TokenCounter {
+  private sampledChars = 0;
+  private sampledTokens = 0;
+
+  count(text: string): number {
+    if (!countTokens) throw new Error("tokenizer not loaded: await loadTokenizer() first");
+    if (text === "") return 0;
+    const exact = Math.max(0, Math.min(text.length, SAMPLE_CHARS - this.sampledChars));
+    let tokens = 0;
+    for (let at = 0; at < exact; at += SLICE_CHARS) tokens += countTokens(text.slice(at, Math.min(at + SLICE_CHARS, exact)));
+    this.sampledChars += exact;
+    this.sampledTokens += tokens;
+    const rest = text.length - exact;
+    if (rest === 0) return tokens;
+    const ratio = Math.max(MIN_RATIO, this.sampledChars > 0 ? this.sampledTokens / this.sampledChars : MIN_RATIO);
+    return tokens + Math.ceil(rest * ratio);
+  }
 }
 
 /** Estimated prompt tokens of a request: messages (or the `prompt` shorthand) and tools. */
 export function estimatePromptTokens(request: ChatCompletionRequest): number {
+  const counter = new TokenCounter();
   const messages: ChatMessage[] = request.messages ?? [{ role: "user", content: request.prompt ?? "" }];
   let total = REPLY_PRIMING;
-  for (const message of messages) total += PER_MESSAGE + messageTokens(message);
-  if (request.tools) total += tokensOf(JSON.stringify(request.tools));
+  for (const message of messages) total += PER_MESSAGE + messageTokens(message, counter);
+  if (request.tools) total += counter.count(safeJson(request.tools));
   return total;
 }
 
-function messageTokens(message: ChatMessage): number {
-  let total = tokensOf(message.role);
+function messageTokens(message: ChatMessage, counter: TokenCounter): number {
+  let total = counter.count(message.role);
   const content: unknown = message.content;
-  if (typeof content === "string") total += tokensOf(content);
+  if (typeof content === "string") total += counter.count(content);
   else if (Array.isArray(content)) {
     for (const part of content as unknown[]) {
       const text = typeof part === "object" && part !== null && "text" in part ? (part as { text: unknown }).text : undefined;
-      total += typeof text === "string" ? tokensOf(text) : PER_NON_TEXT_PART;
+      total += typeof text === "string" ? counter.count(text) : PER_NON_TEXT_PART;
     }
   }
-  if ("tool_calls" in message && message.tool_calls) total += tokensOf(JSON.stringify(message.tool_calls));
+  if ("tool_calls" in message && message.tool_calls) total += counter.count(safeJson(message.tool_calls));
   return total;
+}
+
+// Inputs are depth-bounded at the doors; this only keeps an estimate from ever throwing.
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? "";
+  } catch {
+    return "";
+  }
 }

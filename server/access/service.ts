@@ -16,7 +16,7 @@ import {
   ServiceUnavailableError,
   type ChatCompletionRequest,
 } from "../../shared/index.js";
-import type { Limiter, TakeResult } from "../limits/index.js";
+import type { BudgetHold, Budgets, Limiter, TakeResult } from "../limits/index.js";
 import type { KeyRecord, Store, UsageRow } from "../store/index.js";
 import { costOf, type Ledger, type PriceTable } from "../usage/index.js";
 import { estimatePromptTokens } from "./estimate.js";
@@ -26,6 +26,9 @@ import { timingSafeEqual } from "node:crypto";
 
 // How old a cached key may be and still be trusted while the store is unreachable.
 const STALE_MS = 5 * 60_000;
+// Ids of well-formed keys the store does not know, remembered so that guessing costs no query each time.
+const MAX_UNKNOWN_IDS = 10_000;
+const UNKNOWN_TTL_MIN_MS = 5_000;
 
 /** Who is calling: the master key (no limits), or one API key. */
 export type Caller = { kind: "master" } | { kind: "key"; key: KeyRecord };
@@ -36,6 +39,8 @@ export interface Reservation {
   model: string;
   estimate: number;
   startedAt: number;
+  /** The worst case held against the key's budgets until `settle`. */
+  hold?: BudgetHold;
   /** `x-ratelimit-*` headers for the response. */
   headers: Record<string, string>;
 }
@@ -63,7 +68,10 @@ export interface Access {
   authenticateMaster(token: string | null): Promise<Caller>;
   /** Whether the caller may use a model at all. */
   allows(caller: Caller, model: string): boolean;
-  /** Checks model, budget and limits, and reserves the estimate; throws 403 or 429. */
+  /**
+   * Checks model, budget and RPM first, then measures the prompt and counts it against TPM, then
+   * reserves the worst case (prompt plus largest output times `n`) against the budgets; throws 403 or 429.
+   */
   admit(caller: Caller, request: ChatCompletionRequest): Promise<Reservation>;
   /** Records the outcome; never throws, never waits on the store. */
   settle(reservation: Reservation, outcome: Outcome): void;
@@ -78,27 +86,45 @@ export interface AccessOptions {
   masterKey: string;
   store: Store;
   limiter: Limiter;
+  budgets: Budgets;
   ledger: Ledger;
   prices: PriceTable;
   keyCacheMs: number;
+  /** Output tokens per choice reserved against budgets when a request sets no `max_tokens`. */
+  defaultOutputTokens: number;
   log: Logger;
 }
 
 /** Creates the access service. */
 export function createAccess(options: AccessOptions): Access {
-  const { store, limiter, ledger, log } = options;
+  const { store, limiter, budgets, ledger, log } = options;
   const masterHash = Buffer.from(hashKey(options.masterKey), "hex");
   const cache = new Map<string, { key: KeyRecord; at: number }>();
+  // Bounded (oldest out first), so that guessed ids cannot grow it.
+  const unknown = new Map<string, number>();
+  const unknownTtlMs = Math.max(options.keyCacheMs, UNKNOWN_TTL_MIN_MS);
+  const rememberUnknown = (id: string) => {
+    unknown.delete(id);
+    unknown.set(id, Date.now());
+    if (unknown.size > MAX_UNKNOWN_IDS) unknown.delete(unknown.keys().next().value as string);
+  };
   // Spend settled here but not yet in the store (the ledger is batched); budgets add it to the stored spend.
   const unflushed = new Map<string, { tokens: number; usd: number }>();
 
   const lookup = async (id: string): Promise<KeyRecord | null> => {
     const cached = cache.get(id);
     if (cached && Date.now() - cached.at < options.keyCacheMs) return cached.key;
+    const missedAt = unknown.get(id);
+    if (missedAt !== undefined && Date.now() - missedAt < unknownTtlMs) return null;
     try {
       const key = await store.findKey(id);
-      if (key) cache.set(id, { key, at: Date.now() });
-      else cache.delete(id);
+      if (key) {
+        cache.set(id, { key, at: Date.now() });
+        unknown.delete(id);
+      } else {
+        cache.delete(id);
+        rememberUnknown(id);
+      }
       return key;
     } catch (err) {
       if (cached && Date.now() - cached.at < STALE_MS) {
@@ -159,11 +185,11 @@ export function createAccess(options: AccessOptions): Access {
 
     async admit(caller, request) {
       const startedAt = Date.now();
-      const estimate = estimatePromptTokens(request);
-      if (caller.kind === "master") return { caller, model: request.model, estimate, startedAt, headers: {} };
+      if (caller.kind === "master") return { caller, model: request.model, estimate: estimatePromptTokens(request), startedAt, headers: {} };
       const key = caller.key;
+      // Cheap checks first (allow-list, budget, RPM): the prompt is measured only for a call that may run.
       if (!this.allows(caller, request.model)) {
-        throw new PermissionDeniedError(`The API key ${key.id} does not have access to model '${request.model}'.`, {
+        throw new PermissionDeniedError(`The API key ${key.id} does not have access to model '${request.model.slice(0, 256)}'.`, {
           type: "invalid_request_error",
           param: "model",
           code: "model_not_found",
@@ -173,10 +199,24 @@ export function createAccess(options: AccessOptions): Access {
       if ((key.budgetTokens != null && spent.tokens >= key.budgetTokens) || (key.budgetUsd != null && spent.usd >= key.budgetUsd)) {
         throw new InsufficientQuotaError(`The API key ${key.id} has used up its budget. Ask an admin to raise it.`);
       }
-      const taken = await limiter.take(key.id, key, estimate);
+      const taken = await limiter.take(key.id, key, () => estimatePromptTokens(request));
       const headers = rateLimitHeaders(taken);
-      if (taken.exceeded) throw rateLimited(key, taken, estimate, headers);
-      return { caller, model: request.model, estimate, startedAt, headers };
+      if (taken.exceeded) throw rateLimited(key, taken, headers);
+      const estimate = taken.estimate || estimatePromptTokens(request);
+      const worst = worstCase(request, estimate, options.defaultOutputTokens);
+      const worstUsd = costOf(options.prices, { deployment: null, model: request.model }, worst) ?? 0;
+      const hold = await budgets.reserve(key.id, {
+        limits: key,
+        spent,
+        worst: { tokens: worst.promptTokens + worst.completionTokens, usd: worstUsd },
+      });
+      if (!hold) {
+        await limiter.refund(key.id, key, estimate).catch(() => undefined);
+        throw new InsufficientQuotaError(
+          `The API key ${key.id} has not enough budget left for this request's worst case (${worst.promptTokens} prompt + ${worst.completionTokens} completion tokens); lower 'max_tokens' or 'n', or ask an admin to raise the budget.`,
+        );
+      }
+      return { caller, model: request.model, estimate, startedAt, headers, hold };
     },
 
     settle(reservation, outcome) {
@@ -194,6 +234,7 @@ export function createAccess(options: AccessOptions): Access {
         pending.usd += costUsd ?? 0;
         unflushed.set(keyId, pending);
       }
+      reservation.hold?.release({ tokens: promptTokens + completionTokens, usd: costUsd ?? 0 });
       ledger.record({
         at: new Date(reservation.startedAt),
         keyId,
@@ -212,6 +253,7 @@ export function createAccess(options: AccessOptions): Access {
 
     forget(id) {
       cache.delete(id);
+      unknown.delete(id);
     },
 
     flushed(rows) {
@@ -233,7 +275,14 @@ export function createAccess(options: AccessOptions): Access {
   };
 }
 
-function rateLimited(key: KeyRecord, taken: TakeResult, estimate: number, headers: Record<string, string>): RateLimitError {
+/** The most a call can use: its prompt, and its output cap (or the default) for every choice. */
+function worstCase(request: ChatCompletionRequest, estimate: number, defaultOutputTokens: number) {
+  const cap = request.max_completion_tokens ?? request.max_tokens ?? defaultOutputTokens;
+  return { promptTokens: estimate, completionTokens: cap * (request.n ?? 1) };
+}
+
+function rateLimited(key: KeyRecord, taken: TakeResult, headers: Record<string, string>): RateLimitError {
+  const estimate = taken.estimate;
   const kind = taken.exceeded!;
   const window = kind === "requests" ? taken.requests : taken.tokens;
   const wait = retryAfter(window);

@@ -4,7 +4,7 @@
  */
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { createLimiter } from "../limits/index.js";
+import { createBudgets, createLimiter } from "../limits/index.js";
 import { createStore } from "../store/index.js";
 import { createLedger } from "../usage/index.js";
 import { createAdmin, type Admin } from "./admin.js";
@@ -30,9 +30,24 @@ export function openAccess(config: AccessConfig & { masterKey: string }, log: Lo
   const store = createStore({ sqlitePath: config.sqlitePath, databaseUrl: config.databaseUrl, schema: config.schema });
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
   const limiter = createLimiter({ redis, prefix: config.redisPrefix });
+  const budgets = createBudgets({
+    redis,
+    prefix: config.redisPrefix,
+    onRedisError: (err) => log.warn({ err: { message: err.message } }, "redis failed a budget command; reserving in this replica's memory"),
+  });
   let access: Access | null = null;
   const ledger = createLedger({ store, log, ...config.ledger, onFlushed: (rows) => access?.flushed(rows) });
-  access = createAccess({ masterKey: config.masterKey, store, limiter, ledger, prices: config.prices, keyCacheMs: config.keyCacheMs, log });
+  access = createAccess({
+    masterKey: config.masterKey,
+    store,
+    limiter,
+    budgets,
+    ledger,
+    prices: config.prices,
+    keyCacheMs: config.keyCacheMs,
+    defaultOutputTokens: config.budgetOutputTokens,
+    log,
+  });
   const admin = createAdmin({ store, access, ledger });
 
   const ready = Promise.all([store.migrate(), loadTokenizer(), redis ? redisReady(redis) : null]).then(() => {

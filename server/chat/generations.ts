@@ -5,10 +5,19 @@
  * instead of starting a second upstream generation.
  *
  * A generation that nobody follows for `graceMs` is aborted (the client left), and a finished one
- * is forgotten `graceMs` after it ended (late resumes still get its tail).
+ * is forgotten `graceMs` after it ended (late resumes still get its tail). A cancelled generation
+ * ends its followers quietly: a client that left is not an error to report.
  */
 import { randomUUID } from "node:crypto";
-import { LanguruError, NotFoundError, InvalidRequestError, InternalError, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
+import {
+  InternalError,
+  InvalidRequestError,
+  LanguruError,
+  NotFoundError,
+  ServiceUnavailableError,
+  type ChatCompletionChunk,
+  type ChatCompletionRequest,
+} from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
 import type { RouteInfo } from "../routing/router.js";
 import type { ChatService } from "./service.js";
@@ -21,8 +30,12 @@ export interface IndexedChunk {
 
 /** Starts, follows and cancels generations. */
 export interface GenerationStore {
-  /** Starts a generation; settles once its first chunk arrived (earlier errors are thrown here). */
-  start(request: ChatCompletionRequest, caller?: Caller): Promise<{ id: string; route: RouteInfo; headers?: Record<string, string> }>;
+  /**
+   * Starts a generation; settles once its first chunk arrived (earlier errors are thrown here).
+   * `signal` is the starting request's: the client leaving before the first chunk stops the upstream
+   * call and any retry; once started, the generation outlives that request.
+   */
+  start(request: ChatCompletionRequest, caller?: Caller, signal?: AbortSignal): Promise<{ id: string; route: RouteInfo; headers?: Record<string, string> }>;
   /**
    * Yields the chunks after `lastEventId` (all of them when absent), live until the generation ends.
    * Only the key that started a generation may follow it; to anyone else it does not exist.
@@ -32,13 +45,13 @@ export interface GenerationStore {
   cancel(id: string, caller?: Caller): void;
   /** Generations still running. */
   running(): number;
-  /** Aborts everything (shutdown). */
+  /** Aborts everything, starts in progress included (shutdown); followers get a 503 `shutting_down` error. */
   close(): void;
 }
 
 interface Generation {
   chunks: ChatCompletionChunk[];
-  state: "running" | "done" | "failed";
+  state: "running" | "done" | "failed" | "cancelled";
   error: LanguruError | null;
   controller: AbortController;
   followers: number;
@@ -56,6 +69,9 @@ function ownerOf(caller: Caller | undefined): string | null {
 /** Creates an in-memory store (one replica). */
 export function createGenerationStore(options: { service: ChatService; graceMs: number }): GenerationStore {
   const generations = new Map<string, Generation>();
+  // Starts waiting for their first chunk: not followable yet, but shutdown must stop them too.
+  const starting = new Set<AbortController>();
+  let closed = false;
 
   const notify = (gen: Generation) => {
     for (const wake of gen.wake) wake();
@@ -81,17 +97,36 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
       }
       gen.state = "done";
     } catch (err) {
-      gen.state = "failed";
-      gen.error = err instanceof LanguruError ? err : new InternalError();
+      if (gen.state === "running") {
+        gen.state = "failed";
+        gen.error = err instanceof LanguruError ? err : new InternalError();
+      }
     }
     notify(gen);
     schedule(id, gen);
   };
 
   return {
-    async start(request, caller) {
+    async start(request, caller, signal) {
       const controller = new AbortController();
-      const { value: stream, route, headers } = await options.service.stream(request, { signal: controller.signal, caller });
+      if (closed) controller.abort();
+      const stopStart = () => controller.abort();
+      signal?.addEventListener("abort", stopStart, { once: true });
+      if (signal?.aborted) stopStart();
+      starting.add(controller);
+      let opened: Awaited<ReturnType<ChatService["stream"]>>;
+      try {
+        opened = await options.service.stream(request, { signal: controller.signal, caller });
+      } finally {
+        starting.delete(controller);
+        signal?.removeEventListener("abort", stopStart);
+      }
+      const { value: stream, route, headers } = opened;
+      if (controller.signal.aborted) {
+        // The client left (or shutdown began) just as the first chunk came: end the upstream stream.
+        void drain(stream);
+        throw new ServiceUnavailableError("The generation was stopped before it started.", { code: "cancelled" });
+      }
       const id = `gen-${randomUUID()}`;
       const gen: Generation = { chunks: [], state: "running", error: null, controller, followers: 0, wake: new Set(), timer: null, owner: ownerOf(caller) };
       generations.set(id, gen);
@@ -113,7 +148,7 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
             yield { index: next, chunk: gen.chunks[next] as ChatCompletionChunk };
             next++;
           }
-          if (gen.state === "done") return;
+          if (gen.state === "done" || gen.state === "cancelled") return;
           if (gen.state === "failed") throw gen.error ?? new InternalError();
           await changed(gen, signal);
         }
@@ -128,6 +163,7 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
       if (!gen || gen.owner !== ownerOf(caller)) return;
       generations.delete(id);
       if (gen.timer) clearTimeout(gen.timer);
+      if (gen.state === "running") gen.state = "cancelled";
       gen.controller.abort();
       notify(gen);
     },
@@ -135,9 +171,19 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
     running: () => [...generations.values()].filter((g) => g.state === "running").length,
 
     close() {
+      closed = true;
+      for (const controller of starting) controller.abort();
+      starting.clear();
       for (const [id, gen] of [...generations]) {
         generations.delete(id);
         if (gen.timer) clearTimeout(gen.timer);
+        if (gen.state === "running") {
+          gen.state = "failed";
+          gen.error = new ServiceUnavailableError("The gateway is shutting down; start the generation again.", {
+            code: "shutting_down",
+            headers: { "retry-after": "1" },
+          });
+        }
         gen.controller.abort();
         notify(gen);
       }
@@ -152,6 +198,15 @@ function resumePosition(lastEventId: string | null | undefined): number {
     throw new InvalidRequestError(`'lastEventId' must be a chunk index, got '${lastEventId}'`, { param: "lastEventId" });
   }
   return index + 1;
+}
+
+// Reads a stream to its end (its controller is already aborted, so that end comes at once).
+async function drain(stream: AsyncIterable<ChatCompletionChunk>): Promise<void> {
+  try {
+    for await (const _chunk of stream) break;
+  } catch {
+    // Aborted on purpose; nothing to report.
+  }
 }
 
 function changed(gen: Generation, signal: AbortSignal): Promise<void> {

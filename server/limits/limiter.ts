@@ -36,12 +36,19 @@ export interface TakeResult {
   tokens: WindowState | null;
   /** Set when the request was refused (and nothing was counted). */
   exceeded: "requests" | "tokens" | null;
+  /** The prompt-token estimate, measured only once the RPM window had room (0 when refused before). */
+  estimate: number;
 }
 
 /** Counts requests and tokens per key per minute. */
 export interface Limiter {
-  /** Counts one request and `tokens`; when either window would go over, counts nothing and says which. */
-  take(keyId: string, spec: LimitSpec, tokens: number): Promise<TakeResult>;
+  /**
+   * Counts one request, then (only if RPM had room) measures `estimateOf()` tokens and counts them;
+   * when either window would go over, counts nothing and says which.
+   */
+  take(keyId: string, spec: LimitSpec, estimateOf: () => number): Promise<TakeResult>;
+  /** Gives back one request and `tokens` counted by `take` for a call refused later (budget). */
+  refund(keyId: string, spec: LimitSpec, tokens: number): Promise<void>;
   /** After the call: adds `delta` tokens (negative gives back an over-estimate). */
   adjustTokens(keyId: string, spec: LimitSpec, delta: number): Promise<void>;
 }
@@ -73,23 +80,35 @@ export function createLimiter(options: LimiterOptions): Limiter {
   const tokens = make("tpm");
 
   return {
-    async take(keyId, spec, estimate) {
-      const [r, t] = await Promise.all([
-        spec.rpm == null ? null : requests.consume(keyId, 1),
-        spec.tpm == null || estimate <= 0 ? null : tokens.consume(keyId, estimate),
-      ]);
+    async take(keyId, spec, estimateOf) {
+      // RPM first: a caller over its request rate is refused before its prompt is even measured.
+      const r = spec.rpm == null ? null : await requests.consume(keyId, 1);
       const reqState = spec.rpm == null ? null : windowOf(spec.rpm, r);
+      if (r !== null && r.consumedPoints > spec.rpm!) {
+        await requests.reward(keyId, 1);
+        const tokState = spec.tpm == null ? null : await peek(tokens, keyId, spec.tpm);
+        return {
+          requests: reqState && { ...reqState, remaining: Math.max(0, spec.rpm! - (r.consumedPoints - 1)) },
+          tokens: tokState,
+          exceeded: "requests",
+          estimate: 0,
+        };
+      }
+      const estimate = estimateOf();
+      const t = spec.tpm == null || estimate <= 0 ? null : await tokens.consume(keyId, estimate);
       const tokState = spec.tpm == null ? null : t ? windowOf(spec.tpm, t) : await peek(tokens, keyId, spec.tpm);
-      const overRequests = r !== null && r.consumedPoints > spec.rpm!;
-      const overTokens = t !== null && t.consumedPoints > spec.tpm!;
-      if (!overRequests && !overTokens) return { requests: reqState, tokens: tokState, exceeded: null };
+      if (t === null || t.consumedPoints <= spec.tpm!) return { requests: reqState, tokens: tokState, exceeded: null, estimate };
       // Refused requests count against nothing, so a client retrying after `retry-after` is not punished twice.
-      await Promise.all([r ? requests.reward(keyId, 1) : null, t ? tokens.reward(keyId, estimate) : null]);
+      await Promise.all([r ? requests.reward(keyId, 1) : null, tokens.reward(keyId, estimate)]);
       return {
         requests: reqState && r ? { ...reqState, remaining: Math.max(0, spec.rpm! - (r.consumedPoints - 1)) } : reqState,
-        tokens: tokState && t ? { ...tokState, remaining: Math.max(0, spec.tpm! - (t.consumedPoints - estimate)) } : tokState,
-        exceeded: overRequests ? "requests" : "tokens",
+        tokens: tokState && { ...tokState, remaining: Math.max(0, spec.tpm! - (t.consumedPoints - estimate)) },
+        exceeded: "tokens",
+        estimate,
       };
+    },
+    async refund(keyId, spec, estimate) {
+      await Promise.all([spec.rpm == null ? null : requests.reward(keyId, 1), spec.tpm == null || estimate <= 0 ? null : tokens.reward(keyId, estimate)]);
     },
     async adjustTokens(keyId, spec, delta) {
       if (spec.tpm == null || delta === 0) return;

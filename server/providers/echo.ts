@@ -4,11 +4,15 @@
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ChatCompletionChunk, ChatMessage, ChoiceLogprobs, FinishReason, Usage } from "../../shared/index.js";
+import { InvalidRequestError, type ChatCompletionChunk, type ChatMessage, type ChoiceLogprobs, type FinishReason, type Usage } from "../../shared/index.js";
 import type { Provider, UpstreamRequest } from "./types.js";
 
 /** The longest per-token delay a request may ask for with `echo_delay_ms`. */
 const MAX_DELAY_MS = 1_000;
+/** The most reply text (all `n` choices together) one request may make; echo is free, so it must not amplify. */
+export const ECHO_MAX_OUTPUT_BYTES = 1024 * 1024;
+// A token's logprobs entry (its bytes listed as numbers, twice) is many times the token's own size.
+const LOGPROBS_FACTOR = 16;
 
 interface EchoPlan {
   pieces: string[];
@@ -76,8 +80,22 @@ function planReply(request: UpstreamRequest): EchoPlan {
     finishReason = "length";
   }
   const pieces = words.map((w, i) => (i === 0 ? w : ` ${w}`));
+  assertBoundedOutput(request, pieces);
   const promptTokens = request.messages.reduce((sum, m) => sum + words_(textOf(m)).length, 0);
   return { pieces, finishReason, usage: { prompt_tokens: promptTokens, completion_tokens: words.length, total_tokens: promptTokens + words.length } };
+}
+
+// Checked before anything is built, so the refusal costs no more than reading the prompt did.
+function assertBoundedOutput(request: UpstreamRequest, pieces: string[]): void {
+  const n = request.n ?? 1;
+  const text = pieces.reduce((sum, p) => sum + p.length, 0);
+  const bytes = text * n * (request.logprobs ? LOGPROBS_FACTOR : 1);
+  if (bytes > ECHO_MAX_OUTPUT_BYTES) {
+    throw new InvalidRequestError(
+      `The echo reply would be about ${bytes} bytes (${n} choice(s) of ${text} characters${request.logprobs ? " with logprobs" : ""}), over the limit of ${ECHO_MAX_OUTPUT_BYTES}: lower 'n', 'max_tokens' or the prompt.`,
+      { param: "n", code: "echo_output_too_large" },
+    );
+  }
 }
 
 function words_(text: string): string[] {

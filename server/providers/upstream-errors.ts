@@ -1,29 +1,46 @@
 /**
  * Maps whatever an upstream call threw into the one error model, keeping its meaning:
- * 4xx keep their status and message (429 keeps `retry-after`), 5xx and network failures become
- * 502, timeouts 504. Provider keys are scrubbed from every message.
+ * 4xx keep their status and (redacted, truncated) message, 429 keeps `retry-after`; 5xx and
+ * network failures become a 502 with a generic message, their details going to the log only
+ * (upstream 5xx text quotes internal URLs and versions); timeouts are 504.
+ *
+ * Every configured secret (provider keys and `providers[].headers` values) is scrubbed from
+ * everything relayed or logged, and so is anything shaped like an API key.
  */
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import { LanguruError, TimeoutError, UpstreamError, errorFromStatus, isRecord } from "../../shared/index.js";
+import { log } from "../log.js";
 
 const KEPT_HEADERS = ["retry-after", "retry-after-ms"];
+// An upstream's 4xx message is relayed, but not a page of it.
+const MAX_RELAYED_CHARS = 1_000;
+// Shorter configured values (`true`, a version) are not secrets, and replacing them would garble messages.
+const MIN_SECRET_LENGTH = 8;
+const configuredSecrets = new Set<string>();
+
+/** Adds configured secrets (provider keys, header values) to what every relayed or logged upstream text is scrubbed of. */
+export function rememberSecrets(secrets: Iterable<string>): void {
+  for (const secret of secrets) if (secret.length >= MIN_SECRET_LENGTH) configuredSecrets.add(secret);
+}
 
 /** Converts an error from the `openai` SDK (or anything else) raised while calling provider `provider`. */
 export function fromUpstreamError(err: unknown, provider: { name: string; secrets: string[] }): LanguruError {
   if (err instanceof LanguruError) return err;
   const scrub = (text: string) => redact(text, provider.secrets);
+  const hidden = (what: string, details: string, headers: Record<string, string> = {}) => {
+    log.warn({ provider: provider.name, details: scrub(details).slice(0, 4 * MAX_RELAYED_CHARS) }, `upstream ${what}`);
+    return new UpstreamError(`upstream '${provider.name}' ${what}`, { headers });
+  };
   if (err instanceof APIConnectionTimeoutError) {
     return new TimeoutError(`upstream '${provider.name}' timed out`);
   }
   if (err instanceof APIUserAbortError) {
     return new UpstreamError(`request to upstream '${provider.name}' was aborted`, { code: "aborted" });
   }
-  if (err instanceof APIConnectionError) {
-    return new UpstreamError(`cannot reach upstream '${provider.name}': ${scrub(causeMessage(err))}`);
-  }
+  if (err instanceof APIConnectionError) return hidden("is unreachable", causeMessage(err));
   if (err instanceof APIError) {
     const body = isRecord(err.error) ? err.error : {};
-    const message = scrub(typeof body.message === "string" ? body.message : err.message);
+    const text = typeof body.message === "string" ? body.message : err.message;
     const status = err.status;
     const headers: Record<string, string> = {};
     for (const name of KEPT_HEADERS) {
@@ -33,18 +50,18 @@ export function fromUpstreamError(err: unknown, provider: { name: string; secret
     if (status === undefined || status >= 500) {
       // A 5xx or an error event inside a stream: the upstream failed, not the caller. A 503's
       // retry-after is kept: the retry loop honours it, and it is good advice for the client too.
-      return new UpstreamError(`upstream '${provider.name}' failed${status ? ` (${status})` : ""}: ${message}`, { headers });
+      return hidden(`failed${status ? ` (${status})` : ""}`, text, headers);
     }
-    // Every field is the upstream's text and may quote the key, not only the message.
-    return errorFromStatus(status, message, {
-      type: typeof body.type === "string" ? scrub(body.type) : undefined,
-      param: typeof body.param === "string" ? scrub(body.param) : null,
-      code: typeof body.code === "string" ? scrub(body.code) : null,
+    // Every field is the upstream's text and may quote a secret, not only the message.
+    const relay = (value: string) => truncate(scrub(value));
+    return errorFromStatus(status, relay(text), {
+      type: typeof body.type === "string" ? relay(body.type) : undefined,
+      param: typeof body.param === "string" ? relay(body.param) : null,
+      code: typeof body.code === "string" ? relay(body.code) : null,
       headers,
     });
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return new UpstreamError(`upstream '${provider.name}' failed: ${scrub(message)}`);
+  return hidden("failed", err instanceof Error ? err.message : String(err));
 }
 
 function causeMessage(err: APIConnectionError): string {
@@ -52,10 +69,14 @@ function causeMessage(err: APIConnectionError): string {
   return cause instanceof Error && cause.message ? cause.message : err.message;
 }
 
+function truncate(text: string): string {
+  return text.length > MAX_RELAYED_CHARS ? `${text.slice(0, MAX_RELAYED_CHARS)}...` : text;
+}
+
 // Secrets are replaced wherever they appear, and so is anything shaped like an API key that an
 // upstream echoes back (OpenAI's 401 quotes part of the key it got).
 function redact(text: string, secrets: string[]): string {
   let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join("[redacted]");
+  for (const secret of [...secrets, ...configuredSecrets]) if (secret.length >= 4) out = out.split(secret).join("[redacted]");
   return out.replace(/\b(sk|key|gsk|xai)-[A-Za-z0-9_*-]{4,}/g, "[redacted]");
 }

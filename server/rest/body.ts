@@ -1,6 +1,7 @@
 /** Reads a JSON request body with a size limit: 413 over the limit, 415 for a non-JSON type, 400 for bad JSON. */
 import type { IncomingMessage } from "node:http";
-import { InvalidRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../../shared/index.js";
+import { InvalidRequestError, LanguruError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../../shared/index.js";
+import { MAX_INPUT_DEPTH, assertBoundedJson } from "../limits/index.js";
 
 /**
  * Reads and parses the body. A missing content type is read as JSON (raw HTTP clients often omit it);
@@ -16,18 +17,27 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
 
   const parts: Buffer[] = [];
   let size = 0;
-  for await (const part of req as AsyncIterable<Buffer>) {
-    size += part.length;
-    if (size > limitBytes) throw tooLarge(limitBytes);
-    parts.push(part);
+  try {
+    for await (const part of req as AsyncIterable<Buffer>) {
+      size += part.length;
+      if (size > limitBytes) throw tooLarge(limitBytes);
+      parts.push(part);
+    }
+  } catch (err) {
+    if (err instanceof LanguruError) throw err;
+    // The client cut its own upload (or the body deadline did): its doing, not a gateway fault to log as an error.
+    throw new LanguruError(400, "The request body ended before it was complete.", { code: "incomplete_body" });
   }
   const text = Buffer.concat(parts).toString("utf8");
   if (text.trim() === "") throw new InvalidRequestError("The request body is empty: send a JSON object.", { code: "invalid_json" });
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (err) {
-    throw new InvalidRequestError(`The request body is not valid JSON: ${(err as Error).message}`, { code: "invalid_json" });
+    throw new InvalidRequestError(`The request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`, { code: "invalid_json" });
   }
+  // Deep nesting would overflow the stack of whatever touches the value later (validation, serializers).
+  return assertBoundedJson(parsed, { maxBytes: Number.POSITIVE_INFINITY, maxDepth: MAX_INPUT_DEPTH });
 }
 
 function tooLarge(limitBytes: number): PayloadTooLargeError {

@@ -4,7 +4,7 @@
  * and errors to OpenAI error bodies.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ChatCompletionRequest, LanguruError, NotFoundError, fromZodError } from "../../shared/index.js";
+import { ChatCompletionRequest, LanguruError, NotFoundError, ServiceUnavailableError, fromZodError } from "../../shared/index.js";
 import { keyFromHeaders, type Access, type Caller } from "../access/index.js";
 import type { ChatService } from "../chat/service.js";
 import type { RouteInfo } from "../routing/router.js";
@@ -18,6 +18,8 @@ export interface RestOptions {
   /** Null when keys are off. */
   access: Access | null;
   bodyLimitBytes: number;
+  /** Aborted when the shutdown grace is over; streams still running end with a `shutting_down` error frame. */
+  shutdown?: AbortSignal;
 }
 
 /** Who may call a route when keys are on. */
@@ -43,9 +45,12 @@ export function createRestHandler(options: RestOptions) {
     res.on("close", () => {
       if (!res.writableFinished) controller.abort();
     });
+    const stopped = () => controller.abort();
+    options.shutdown?.addEventListener("abort", stopped, { once: true });
+    res.on("close", () => options.shutdown?.removeEventListener("abort", stopped));
     if (parsed.data.stream === true) {
       const { value, route, headers } = await chat.stream(parsed.data, { signal: controller.signal, caller });
-      await writeChunkStream(res, value, { ...headers, ...routeHeaders(route) });
+      await writeChunkStream(res, untilShutdown(value, options.shutdown), { ...headers, ...routeHeaders(route) });
     } else {
       const { value, route, headers } = await chat.complete(parsed.data, { signal: controller.signal, caller });
       sendJson(res, 200, value, { ...headers, ...routeHeaders(route) });
@@ -90,6 +95,18 @@ export function createRestHandler(options: RestOptions) {
     }
     return true;
   };
+}
+
+// A stream cut by shutdown says so, instead of looking like an upstream failure.
+async function* untilShutdown<T>(chunks: AsyncIterable<T>, shutdown: AbortSignal | undefined): AsyncGenerator<T> {
+  try {
+    yield* chunks;
+  } catch (err) {
+    if (shutdown?.aborted) {
+      throw new ServiceUnavailableError("The gateway is shutting down; send the request again.", { code: "shutting_down", headers: { "retry-after": "1" } });
+    }
+    throw err;
+  }
 }
 
 function safeDecode(segment: string): string {

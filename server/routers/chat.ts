@@ -38,9 +38,10 @@ export const chatRouter = router({
    * Starts a streamed generation for an HTTP follower; returns its id, the follow `token` for
    * `chat.stream`, and (as `languru`) the route that answered. Errors before the first chunk are thrown here.
    */
-  start: keyProcedure.input(ChatCompletionParams).mutation(async ({ input, ctx }) => {
+  start: keyProcedure.input(ChatCompletionParams).mutation(async ({ input, ctx, signal }) => {
     try {
-      const { id, route } = await ctx.generations.start({ ...requestFromParams(input), stream: true }, ctx.caller);
+      // The client leaving before the first chunk stops the upstream call and its retries.
+      const { id, route } = await ctx.generations.start({ ...requestFromParams(input), stream: true }, ctx.caller, signal);
       return { id, token: ctx.tickets.issue(id, ctx.caller), languru: route };
     } catch (err) {
       throw toTRPCError(err);
@@ -60,7 +61,7 @@ export const chatRouter = router({
     try {
       let after: string | null = null;
       if (lastEventId) ({ id, after } = parseGenerateEventId(lastEventId));
-      else ({ id } = await ctx.generations.start({ ...requestFromParams(params), stream: true }, ctx.caller));
+      else ({ id } = await ctx.generations.start({ ...requestFromParams(params), stream: true }, ctx.caller, stopped));
       const generation = id;
       for await (const { index, chunk } of ctx.generations.follow(generation, after, stopped, ctx.caller)) yield tracked(`${generation}:${index}`, chunk);
     } catch (err) {
@@ -88,6 +89,8 @@ export const chatRouter = router({
       const chunks = ctx.generations.follow(input.id, input.lastEventId, stopped, caller);
       for await (const { index, chunk } of chunks) yield tracked(String(index), chunk);
     } catch (err) {
+      // Nobody is listening any more; an error here would only surface as an unhandled rejection.
+      if (signal?.aborted) return;
       throw toTRPCError(err);
     } finally {
       ticket?.release();

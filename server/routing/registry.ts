@@ -2,12 +2,13 @@
  * The model registry: public names (and aliases) to deployments, `provider/model` addressing for
  * any model of a configured provider, and optional discovery of a provider's own model list.
  */
-import { NotFoundError, type Model } from "../../shared/index.js";
+import { InvalidRequestError, NotFoundError, type Model } from "../../shared/index.js";
 import type { Config, ModelSettings, ProviderSettings, RetrySettings, TimeoutSettings } from "../config.js";
 import { log } from "../log.js";
 import { createEchoProvider } from "../providers/echo.js";
 import { createOpenAICompatibleProvider } from "../providers/openai-compatible.js";
 import type { Provider } from "../providers/types.js";
+import { rememberSecrets } from "../providers/upstream-errors.js";
 import type { Strategy } from "./balancer.js";
 import type { Deployment, DeploymentSnapshot } from "./deployment.js";
 import { DeploymentHealth } from "./health.js";
@@ -40,10 +41,15 @@ export interface ModelRegistry {
 }
 
 const DISCOVERY_STARTUP_WAIT_MS = 3_000;
+// Client-chosen names must not grow state or logs: a bounded length, and the least recently used
+// `provider/model` addresses are forgotten (with their health) past this many.
+const MAX_MODEL_NAME_LENGTH = 256;
+const MAX_ADDRESSED = 1_000;
 
 /** Builds the registry from a config. */
 export function createModelRegistry(config: Config): ModelRegistry {
   const created = Math.floor(Date.now() / 1000);
+  rememberSecrets(config.providers.flatMap((p) => [p.apiKey, ...Object.values(p.headers)]));
   const providers = new Map<string, { provider: Provider; settings: ProviderSettings | null }>();
   providers.set("languru", { provider: createEchoProvider({ delayMs: config.echoDelayMs }), settings: null });
   for (const settings of config.providers) providers.set(settings.name, { provider: createOpenAICompatibleProvider(settings), settings });
@@ -88,6 +94,7 @@ export function createModelRegistry(config: Config): ModelRegistry {
   }
 
   const discovered = new Map<string, Set<string>>();
+  const configured = new Set(deploymentsById.keys());
   const addressed = new Map<string, RoutedModel>();
   const byAddress = (name: string): RoutedModel | undefined => {
     const slash = name.indexOf("/");
@@ -95,9 +102,13 @@ export function createModelRegistry(config: Config): ModelRegistry {
     const providerName = name.slice(0, slash);
     if (providerName === "languru" || !providers.has(providerName)) return undefined;
     let routed = addressed.get(name);
-    if (!routed) {
-      routed = model(name, [deployment(providerName, name.slice(slash + 1))]);
-      addressed.set(name, routed);
+    if (routed) addressed.delete(name);
+    else routed = model(name, [deployment(providerName, name.slice(slash + 1))]);
+    addressed.set(name, routed);
+    if (addressed.size > MAX_ADDRESSED) {
+      const [oldest, evicted] = addressed.entries().next().value as [string, RoutedModel];
+      addressed.delete(oldest);
+      for (const d of evicted.deployments) if (!configured.has(d.id)) deploymentsById.delete(d.id);
     }
     return routed;
   };
@@ -126,6 +137,9 @@ export function createModelRegistry(config: Config): ModelRegistry {
 
   return {
     resolve(name) {
+      if (name.length > MAX_MODEL_NAME_LENGTH) {
+        throw new InvalidRequestError(`The model name is longer than ${MAX_MODEL_NAME_LENGTH} characters.`, { param: "model", code: "model_name_too_long" });
+      }
       const routed = models.get(name) ?? byAddress(name);
       if (!routed) {
         throw new NotFoundError(`The model '${name}' does not exist or you do not have access to it.`, { param: "model", code: "model_not_found" });

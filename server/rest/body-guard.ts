@@ -1,0 +1,105 @@
+/**
+ * Request bodies on both doors (REST and tRPC) are bounded in time: a deadline for the whole body
+ * and a minimum average rate after a short grace, so a client trickling bytes cannot hold a
+ * connection (and a handler) open for ever: 408, then the connection is closed.
+ *
+ * A response sent before the body was read (a 401, a 413) closes the connection the way nginx's
+ * lingering close does: the response goes out with `connection: close`, then the rest of the body is
+ * read and discarded, up to a bound of bytes and time, so that a client still uploading (the
+ * official SDKs write the whole body before they read) sees the answer instead of a reset.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import { LanguruError } from "../../shared/index.js";
+import { log } from "../log.js";
+
+/** Time bounds of a request body. */
+export interface BodyTimeouts {
+  /** The whole body must arrive within this. */
+  timeoutMs: number;
+  /** After `RATE_GRACE_MS`, the average rate must stay at or above this many bytes per second. */
+  minBytesPerSecond: number;
+}
+
+const RATE_GRACE_MS = 2_000;
+const CHECK_EVERY_MS = 250;
+// What is discarded after an early answer before the connection is cut anyway.
+const LINGER_MAX_BYTES = 64 * 1024 * 1024;
+const LINGER_MAX_MS = 5_000;
+
+/** Watches one request's body; call for every request (bodiless ones cost nothing). */
+export function guardBody(req: IncomingMessage, res: ServerResponse, bounds: BodyTimeouts): void {
+  if (!hasBody(req) || req.complete) return;
+  const socket = req.socket;
+  const started = Date.now();
+  let received = 0;
+  const count = (chunk: Buffer) => {
+    received += chunk.length;
+  };
+  socket.on("data", count);
+  // Until the body is read, an early response (a refusal) closes the connection; a normal one keeps it alive.
+  res.shouldKeepAlive = false;
+  const lingerInstead = socket.destroySoon;
+  socket.destroySoon = () => linger(req, socket);
+
+  const timer = setInterval(() => {
+    const elapsed = Date.now() - started;
+    const tooSlow = elapsed > RATE_GRACE_MS && received / (elapsed / 1000) < bounds.minBytesPerSecond;
+    if (elapsed <= bounds.timeoutMs && !tooSlow) return;
+    done();
+    log.info({ url: req.url?.split("?")[0], receivedBytes: received, elapsedMs: elapsed }, "request body too slow; closing the connection");
+    refuseSlow(res, socket, tooSlow ? `slower than ${bounds.minBytesPerSecond} bytes/s` : `not complete within ${bounds.timeoutMs} ms`);
+  }, CHECK_EVERY_MS);
+  timer.unref();
+
+  const done = () => {
+    clearInterval(timer);
+    socket.off("data", count);
+  };
+  req.once("end", () => {
+    done();
+    if (socket.destroySoon !== lingerInstead) socket.destroySoon = lingerInstead;
+    if (!res.headersSent) res.shouldKeepAlive = true;
+  });
+  req.once("close", done);
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  return (length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined;
+}
+
+// Sends a 408 when nothing was answered yet, then closes; a started response can only be cut.
+function refuseSlow(res: ServerResponse, socket: Socket, why: string): void {
+  if (res.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const error = new LanguruError(408, `The request body was ${why}.`, { code: "request_timeout" });
+  const payload = JSON.stringify(error.toBody());
+  res.writeHead(408, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), connection: "close" });
+  res.end(payload, () => socket.destroy());
+}
+
+// The answer is out; half-close, then discard what the client is still sending, within bounds.
+function linger(req: IncomingMessage, socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  if (req.complete) {
+    socket.destroy();
+    return;
+  }
+  let discarded = 0;
+  const stop = () => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(stop, LINGER_MAX_MS);
+  timer.unref();
+  socket.on("data", (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > LINGER_MAX_BYTES) stop();
+  });
+  req.once("end", stop);
+  req.resume();
+}
