@@ -13,6 +13,7 @@ import { AuthenticationError, InvalidRequestError, type ChatCompletionChunk, typ
 import { createKey, MASTER_KEY, startKeyedGateway, tempDir } from "./helpers/access.js";
 import { completion, startFakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
 import { sdk, startGateway, upstreamProvider, type TestGateway } from "./helpers/gateway.js";
+import { startTcpProxy } from "./helpers/tcp-proxy.js";
 
 const slow = (words: number, delayMs = 50): ChatCompletionParams => ({
   model: "echo",
@@ -249,13 +250,31 @@ describe("WebSocket limits and failures", () => {
 
   it("a gateway that goes away mid-stream ends the stream with a ConnectionError after reconnectTimeoutMs", async () => {
     const gateway = await startGateway();
-    const client = sdk(gateway, { reconnectTimeoutMs: 1_000 });
+    // The network path to the gateway disappears: every connection dropped, new ones refused.
+    const { port } = new URL(gateway.baseURL);
+    const path = await startTcpProxy({ host: "127.0.0.1", port: Number(port) });
+    const client = sdk(gateway, { url: `http://127.0.0.1:${path.port}`, reconnectTimeoutMs: 1_000 });
     let n = 0;
     const failure = (async () => {
-      for await (const _chunk of client.chat.stream(slow(20, 100))) if (++n === 2) void gateway.close(0);
+      for await (const _chunk of client.chat.stream(slow(20, 100))) if (++n === 2) path.cut();
     })();
     await expect(failure).rejects.toMatchObject({ name: "ConnectionError" });
     expect(n).toBe(2);
+    await client.close();
+    await path.close();
+    await gateway.close(100);
+  });
+
+  it("a gateway shutting down past its grace ends the stream with a clear 503, not a wait", async () => {
+    const gateway = await startGateway();
+    const client = sdk(gateway, { reconnectTimeoutMs: 30_000 });
+    let n = 0;
+    const startedAt = Date.now();
+    const failure = (async () => {
+      for await (const _chunk of client.chat.stream(slow(20, 100))) if (++n === 2) void gateway.close(0);
+    })();
+    await expect(failure).rejects.toMatchObject({ name: "ServiceUnavailableError", status: 503 });
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
     await client.close();
   });
 });

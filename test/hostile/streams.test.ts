@@ -54,7 +54,8 @@ describe("1,000 tRPC streams aborted at once", () => {
     // A long resume grace: on a loaded box some of 1,000 subscriptions connect many seconds after their start.
     const server = await startProcess({ LANGURU_CONFIG: configPath, LANGURU_RESUME_GRACE_MS: "120000" });
     upstream.otherwise(stream(undefined, { hangAfter: 2 }));
-    const client = createLanguruClient({ url: server.url, EventSource: EventSource as unknown as typeof globalThis.EventSource });
+    // The HTTP transport: start + SSE follow + cancel per stream, the path that crashed the process.
+    const client = createLanguruClient({ url: server.url, transport: "http", EventSource: EventSource as unknown as typeof globalThis.EventSource });
     const controllers = Array.from({ length: STREAMS }, () => new AbortController());
     const iterators = controllers.map((c) => client.chat.stream({ model: "slow", prompt: "hold on" }, { signal: c.signal })[Symbol.asyncIterator]());
     // Held: every stream got its first chunk, every upstream call is open.
