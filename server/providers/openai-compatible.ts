@@ -153,7 +153,7 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
 }
 
 function isEventStream(contentType: string | undefined): boolean {
-  return contentType !== undefined && contentType.toLowerCase().startsWith("text/event-stream");
+  return contentType?.toLowerCase().startsWith("text/event-stream") === true;
 }
 
 function aborted(name: string): UpstreamError {

@@ -1,16 +1,19 @@
 /**
- * The lean HTTP transport to an upstream: undici's `Pool.request` (one connection pool per provider,
- * Node streams, no WHATWG `Request`/`Response` per call). Measured against the `openai` SDK over
- * `fetch` in `bench/upstream-clients.ts`; the numbers are in BENCHMARKS.md. Timers are not here: the
+ * The lean HTTP transport to an upstream: `node:http`/`node:https` with a keep-alive agent per
+ * provider. Chosen by measurement (`bench/upstream-clients.ts`, numbers in BENCHMARKS.md): it costs
+ * the least CPU per call of the options tried (the `openai` SDK over `fetch`, undici's
+ * `Pool.request`), and aborting a request closes its socket and nothing else, where undici (fetch or
+ * `Pool`) opens a fresh, never-used connection for every aborted one. Timers are not here: the
  * attempt pipeline owns one set per call and aborts through the signal.
  */
-import { Pool, type Dispatcher } from "undici";
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 
 /** What an upstream answered: status, headers, and the body still to be read. */
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string>;
-  body: Dispatcher.ResponseData["body"];
+  body: IncomingMessage;
 }
 
 /** Options of one POST. */
@@ -27,7 +30,7 @@ export interface Transport {
   post(options: PostOptions): Promise<UpstreamResponse>;
   /** Sends a GET; settles once the response headers arrived. */
   get(path: string, signal: AbortSignal): Promise<UpstreamResponse>;
-  /** Closes every connection (shutdown or a reload retiring the provider). */
+  /** Closes every connection (shutdown, or a reload retiring the provider once its calls ended). */
   close(): Promise<void>;
 }
 
@@ -40,37 +43,53 @@ export interface TransportOptions {
   connections?: number;
 }
 
-// Idle keep-alive connections are reused for this long; a server's shorter `Keep-Alive: timeout` wins.
-const KEEP_ALIVE_MS = 10_000;
-const DEFAULT_CONNECTIONS = 256;
+// An idle keep-alive connection is closed after this long (a server's shorter timeout wins).
+const IDLE_SOCKET_MS = 10_000;
+const DEFAULT_CONNECTIONS = 1_024;
 
 /** Creates the transport for one base URL. */
 export function createTransport(options: TransportOptions): Transport {
   const base = new URL(options.baseURL);
+  const secure = base.protocol === "https:";
+  const connections = options.connections ?? DEFAULT_CONNECTIONS;
+  const agentOptions = { keepAlive: true, maxSockets: connections, maxFreeSockets: connections, timeout: IDLE_SOCKET_MS, scheduling: "lifo" as const };
+  const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  const send = secure ? httpsRequest : httpRequest;
   const prefix = base.pathname.replace(/\/+$/, "");
-  const pool = new Pool(base.origin, {
-    connections: options.connections ?? DEFAULT_CONNECTIONS,
-    keepAliveTimeout: KEEP_ALIVE_MS,
-    // The attempt pipeline's timers bound every phase; undici's own would be a second set.
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  });
+  const target = { protocol: base.protocol, hostname: base.hostname.replace(/^\[|\]$/g, ""), port: base.port || undefined, agent };
   const common = lowerCased(options.headers);
-  const postHeaders = { ...common, "content-type": "application/json", accept: "application/json, text/event-stream" };
   const getHeaders = { ...common, accept: "application/json" };
-  const search = base.search;
 
-  const send = async (request: Dispatcher.RequestOptions): Promise<UpstreamResponse> => {
-    const res = await pool.request(request);
-    return { status: res.statusCode, headers: flatHeaders(res.headers), body: res.body };
-  };
+  const exchange = (method: string, path: string, headers: OutgoingHttpHeaders, signal: AbortSignal, body?: string) =>
+    new Promise<UpstreamResponse>((resolve, reject) => {
+      const req = send({ ...target, method, path: `${prefix}${path}${base.search}`, headers, signal });
+      req.once("response", (res) => {
+        // Whoever reads the body sees its errors; one left unread (a consumer gone) must not crash the process.
+        res.on("error", ignore);
+        resolve({ status: res.statusCode ?? 0, headers: flatHeaders(res.headers), body: res });
+      });
+      // Kept after the response: a later abort or reset emits here too, and is the body's reader's business.
+      req.on("error", reject);
+      req.end(body);
+    });
 
   return {
-    post: ({ path, body, signal }) => send({ method: "POST", path: `${prefix}${path}${search}`, headers: postHeaders, body, signal }),
-    get: (path, signal) => send({ method: "GET", path: `${prefix}${path}${search}`, headers: getHeaders, signal }),
-    close: () => pool.close(),
+    post: ({ path, body, signal }) =>
+      exchange(
+        "POST",
+        path,
+        { ...common, "content-type": "application/json", accept: "application/json, text/event-stream", "content-length": Buffer.byteLength(body) },
+        signal,
+        body,
+      ),
+    get: (path, signal) => exchange("GET", path, getHeaders, signal),
+    async close() {
+      agent.destroy();
+    },
   };
 }
+
+function ignore(): void {}
 
 function lowerCased(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -78,7 +97,7 @@ function lowerCased(headers: Record<string, string>): Record<string, string> {
   return out;
 }
 
-function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+function flatHeaders(headers: IncomingMessage["headers"]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
   return out;
