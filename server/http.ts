@@ -51,7 +51,7 @@ export function createGateway(config: Config): Gateway {
     basePath: "/trpc/",
     maxBodySize: config.bodyLimitBytes,
   });
-  const corsMiddleware = cors({ origin: process.env.LANGURU_CORS_ORIGIN ?? "*", maxAge: 600 });
+  const corsMiddleware = cors({ origin: config.corsOrigin, maxAge: 600 });
 
   const server = createServer((req, res) => {
     corsMiddleware(req, res, () => {

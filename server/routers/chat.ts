@@ -3,7 +3,7 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { ChatCompletionRequest } from "../../shared/index.js";
 import { keyProcedure, router } from "../trpc.js";
-import { toTRPCError } from "../trpc-errors.js";
+import { mappingErrors } from "../trpc-errors.js";
 
 const GenerationRef = z.object({ id: z.string().min(1) });
 
@@ -11,12 +11,8 @@ const GenerationRef = z.object({ id: z.string().min(1) });
 export const chatRouter = router({
   /** One whole `ChatCompletion`; `languru` says which deployment answered after how many tries. */
   completions: keyProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx, signal }) => {
-    try {
-      const { value, route } = await ctx.chat.complete({ ...input, stream: false }, { signal: signal ?? new AbortController().signal, caller: ctx.caller });
-      return { ...value, languru: route };
-    } catch (err) {
-      throw toTRPCError(err);
-    }
+    const { value, route } = await ctx.chat.complete({ ...input, stream: false }, { signal: signal ?? new AbortController().signal, caller: ctx.caller });
+    return { ...value, languru: route };
   }),
 
   /**
@@ -24,12 +20,8 @@ export const chatRouter = router({
    * A POST, so the conversation may be large; errors before the first chunk are thrown here.
    */
   start: keyProcedure.input(ChatCompletionRequest).mutation(async ({ input, ctx }) => {
-    try {
-      const { id, route } = await ctx.generations.start({ ...input, stream: true }, ctx.caller);
-      return { id, languru: route };
-    } catch (err) {
-      throw toTRPCError(err);
-    }
+    const { id, route } = await ctx.generations.start({ ...input, stream: true }, ctx.caller);
+    return { id, languru: route };
   }),
 
   /**
@@ -38,12 +30,8 @@ export const chatRouter = router({
    * started the generation may follow it (its key comes in `connectionParams`: SSE has no headers).
    */
   stream: keyProcedure.input(GenerationRef.extend({ lastEventId: z.string().nullish() })).subscription(async function* ({ input, ctx, signal }) {
-    try {
-      const chunks = ctx.generations.follow(input.id, input.lastEventId, signal ?? new AbortController().signal, ctx.caller);
-      for await (const { index, chunk } of chunks) yield tracked(String(index), chunk);
-    } catch (err) {
-      throw toTRPCError(err);
-    }
+    const chunks = ctx.generations.follow(input.id, input.lastEventId, signal ?? new AbortController().signal, ctx.caller);
+    for await (const { index, chunk } of mappingErrors(chunks)) yield tracked(String(index), chunk);
   }),
 
   /** Stops a generation at once (the client is done with it) and with it the upstream request. */
