@@ -15,6 +15,8 @@ import { fromUpstreamError } from "./upstream-errors.js";
 // An error body or a non-streamed completion larger than this is not worth reading whole.
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
+// How long a stream's body may take to end after [DONE] before its connection is closed instead.
+const DRAIN_MS = 1_000;
 
 /** Creates a provider for one configured upstream. */
 export function createOpenAICompatibleProvider(settings: ProviderSettings): Provider {
@@ -94,7 +96,8 @@ async function* chunksOf(res: UpstreamResponse, { signal, failure, name }: Chunk
   let finished = false;
   let sawFinish = false;
   try {
-    for await (const message of sseMessages(res.body)) {
+    // Not destroyed when we stop at [DONE]: its terminator is still to come, and then the connection is reused.
+    for await (const message of sseMessages(res.body.iterator({ destroyOnReturn: false }))) {
       if (message.data === "[DONE]") {
         finished = true;
         break;
@@ -115,8 +118,18 @@ async function* chunksOf(res: UpstreamResponse, { signal, failure, name }: Chunk
     throw failure(err, signal);
   } finally {
     // Left early (or failed): the connection cannot be reused mid-body; destroying it closes the socket.
-    if (!finished || !res.body.readableEnded) res.body.destroy();
+    // After [DONE] only the body's terminator is left: read it, so the connection goes back to the pool.
+    if (!finished) res.body.destroy();
+    else if (!res.body.readableEnded) drain(res.body);
   }
+}
+
+// Lets a finished body's last bytes arrive (bounded), so its keep-alive connection can be reused.
+function drain(body: UpstreamResponse["body"]): void {
+  const timer = setTimeout(() => body.destroy(), DRAIN_MS);
+  body.once("end", () => clearTimeout(timer));
+  body.once("close", () => clearTimeout(timer));
+  body.resume();
 }
 
 /** A whole completion, or a 502: some upstreams answer 200 with an HTML page, nothing, or an error body. */

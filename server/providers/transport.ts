@@ -39,20 +39,27 @@ export interface TransportOptions {
   baseURL: string;
   /** Sent with every request: authorization and the provider's configured headers. */
   headers: Record<string, string>;
-  /** Most connections open at once to this origin. */
+  /** Most connections open at once to this origin (default: no cap; the upstream sets its own). */
   connections?: number;
 }
 
 // An idle keep-alive connection is closed after this long (a server's shorter timeout wins).
 const IDLE_SOCKET_MS = 10_000;
-const DEFAULT_CONNECTIONS = 1_024;
+// Idle connections kept for reuse; more than this are closed when they turn idle.
+const MAX_IDLE_CONNECTIONS = 256;
 
 /** Creates the transport for one base URL. */
 export function createTransport(options: TransportOptions): Transport {
   const base = new URL(options.baseURL);
   const secure = base.protocol === "https:";
-  const connections = options.connections ?? DEFAULT_CONNECTIONS;
-  const agentOptions = { keepAlive: true, maxSockets: connections, maxFreeSockets: connections, timeout: IDLE_SOCKET_MS, scheduling: "lifo" as const };
+  const agentOptions = {
+    keepAlive: true,
+    // No cap by default: a queue here would hold streams back behind others for their whole length.
+    maxSockets: options.connections ?? Number.POSITIVE_INFINITY,
+    maxFreeSockets: MAX_IDLE_CONNECTIONS,
+    timeout: IDLE_SOCKET_MS,
+    scheduling: "lifo" as const,
+  };
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   const send = secure ? httpsRequest : httpRequest;
   const prefix = base.pathname.replace(/\/+$/, "");
