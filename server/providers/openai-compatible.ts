@@ -7,7 +7,7 @@
 import { APIConnectionError, APIError } from "openai";
 import { UpstreamError, isRecord, type ChatCompletion, type ChatCompletionChunk } from "../../shared/index.js";
 import type { ProviderSettings } from "../config.js";
-import { sseMessages } from "./sse.js";
+import { sseSplitter, type SseMessage } from "./sse.js";
 import { createTransport, type UpstreamResponse } from "./transport.js";
 import type { Provider, UpstreamRequest } from "./types.js";
 import { fromUpstreamError } from "./upstream-errors.js";
@@ -93,35 +93,137 @@ interface ChunkOptions {
  * errors; the consumer leaving early destroys the body, which closes the upstream connection.
  */
 async function* chunksOf(res: UpstreamResponse, { signal, failure, name }: ChunkOptions): AsyncGenerator<ChatCompletionChunk> {
+  const reader = new ChunkReader(res.body, name);
   let finished = false;
-  let sawFinish = false;
   try {
-    // Not destroyed when we stop at [DONE]: its terminator is still to come, and then the connection is reused.
-    for await (const message of sseMessages(res.body.iterator({ destroyOnReturn: false }))) {
-      if (message.data === "[DONE]") {
-        finished = true;
-        break;
+    while (true) {
+      const chunk = reader.next();
+      if (chunk) {
+        yield chunk;
+        continue;
       }
-      const payload = parseJson(message.data);
-      if (payload === undefined) throw new UpstreamError(`upstream '${name}' sent an event that is not JSON`);
-      if (isRecord(payload) && (message.event === "error" || isRecord(payload.error))) {
-        throw APIError.generate(undefined, payload, undefined, undefined);
-      }
-      const chunk = payload as ChatCompletionChunk;
-      if (!sawFinish && Array.isArray(chunk.choices)) sawFinish = chunk.choices.some((c) => c.finish_reason != null);
-      yield chunk;
+      if (reader.failure) throw reader.failure;
+      if (reader.state.done || reader.ended) break;
+      await reader.readable();
     }
-    if (!finished && (signal.aborted || !sawFinish)) throw new UpstreamError(`upstream '${name}' ended the stream before it was complete`);
+    if (!reader.state.done && (signal.aborted || !reader.state.sawFinish))
+      throw new UpstreamError(`upstream '${name}' ended the stream before it was complete`);
     finished = true;
   } catch (err) {
     finished = true;
     throw failure(err, signal);
   } finally {
+    reader.detach();
     // Left early (or failed): the connection cannot be reused mid-body; destroying it closes the socket.
     // After [DONE] only the body's terminator is left: read it, so the connection goes back to the pool.
-    if (!finished) res.body.destroy();
+    if (!finished || reader.failure) res.body.destroy();
     else if (!res.body.readableEnded) drain(res.body);
   }
+}
+
+// Chunks ready before the body is paused: enough to smooth bursts, few enough to bound memory.
+const READ_AHEAD = 32;
+
+/**
+ * Reads a body with `data` events (cheaper than a Readable's async iterator, one promise per wait
+ * instead of per piece) into a bounded queue of chunks, pausing the body when the consumer lags.
+ */
+class ChunkReader {
+  readonly state = { done: false, sawFinish: false };
+  failure: unknown = null;
+  ended = false;
+  private readonly queue: ChatCompletionChunk[] = [];
+  private head = 0;
+  private wake: (() => void) | null = null;
+  private readonly splitter = sseSplitter();
+  private readonly onData = (bytes: Buffer) => this.take(() => this.splitter.push(bytes));
+  private readonly onEnd = () => {
+    this.take(() => this.splitter.end());
+    this.ended = true;
+    this.notify();
+  };
+  private readonly onError = (err: unknown) => {
+    this.failure ??= err;
+    this.notify();
+  };
+  // A connection cut mid-body closes it without `end`: a cut stream, never a complete one.
+  private readonly onClose = () => {
+    if (!this.ended && !this.state.done) this.failure ??= new UpstreamError(`upstream '${this.name}' closed the connection mid-stream`);
+    this.notify();
+  };
+
+  constructor(
+    private readonly body: UpstreamResponse["body"],
+    private readonly name: string,
+  ) {
+    body.on("data", this.onData);
+    body.on("end", this.onEnd);
+    body.on("error", this.onError);
+    body.on("close", this.onClose);
+  }
+
+  /** The next queued chunk, or null. */
+  next(): ChatCompletionChunk | null {
+    if (this.head === this.queue.length) return null;
+    const chunk = this.queue[this.head] as ChatCompletionChunk;
+    this.queue[this.head++] = undefined as unknown as ChatCompletionChunk;
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      if (!this.state.done && this.body.isPaused()) this.body.resume();
+    }
+    return chunk;
+  }
+
+  /** Resolves when a chunk, the end or a failure arrived. */
+  readable(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  /** Stops listening (the body is then destroyed or drained by the caller). */
+  detach(): void {
+    this.body.off("data", this.onData);
+    this.body.off("end", this.onEnd);
+    this.body.off("error", this.onError);
+    this.body.off("close", this.onClose);
+  }
+
+  private take(split: () => SseMessage[]): void {
+    if (this.state.done || this.failure) return;
+    try {
+      for (const message of split()) {
+        const chunk = chunkOf(message, this.state, this.name);
+        if (chunk) this.queue.push(chunk);
+        if (this.state.done) break;
+      }
+    } catch (err) {
+      this.failure = err;
+    }
+    if (this.state.done || this.failure || this.queue.length - this.head >= READ_AHEAD) this.body.pause();
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+}
+
+/** One message as a chunk; null for `[DONE]` (and `state.done` set). Error events and bad JSON throw. */
+function chunkOf(message: SseMessage, state: { done: boolean; sawFinish: boolean }, name: string): ChatCompletionChunk | null {
+  if (message.data === "[DONE]") {
+    state.done = true;
+    return null;
+  }
+  const payload = parseJson(message.data);
+  if (payload === undefined) throw new UpstreamError(`upstream '${name}' sent an event that is not JSON`);
+  if (isRecord(payload) && (message.event === "error" || isRecord(payload.error))) throw APIError.generate(undefined, payload, undefined, undefined);
+  const chunk = payload as ChatCompletionChunk;
+  if (!state.sawFinish && Array.isArray(chunk.choices)) state.sawFinish = chunk.choices.some((c) => c.finish_reason != null);
+  return chunk;
 }
 
 // Lets a finished body's last bytes arrive (bounded), so its keep-alive connection can be reused.
