@@ -86,7 +86,14 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage();
     // Forked with --expose-gc: a full collection first, so that RSS shows what is still held.
     if (message.gc) globalThis.gc?.();
-    send({ type: "stats", connections, cpuMs: (cpu.user + cpu.system) / 1000, systemMs: cpu.system / 1000, rssBytes: process.memoryUsage.rss() });
+    send({
+      type: "stats",
+      connections,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      systemMs: cpu.system / 1000,
+      rssBytes: process.memoryUsage.rss(),
+      heapUsedBytes: process.memoryUsage().heapUsed,
+    });
   });
   process.on("disconnect", stop);
   const address = server.address() as AddressInfo;

@@ -20,6 +20,8 @@ export interface SlowStreamsResult {
   openBytes: number;
   afterBytes: number;
   perStreamBytes: number;
+  /** V8 heap in use after GC: baseline, open, after. */
+  heapBytes: [number, number, number];
   /** After / baseline. */
   afterRatio: number;
   firstError: string | null;
@@ -39,7 +41,8 @@ const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Opens `streams` slow streams at once through one door and reads the gateway's RSS before, during and after. */
 export async function slowStreams(o: SlowStreamsOptions): Promise<SlowStreamsResult> {
-  const baselineBytes = (await o.gateway.stats(true)).rssBytes;
+  const baseline = await o.gateway.stats(true);
+  const baselineBytes = baseline.rssBytes;
   const body = { ...REQUEST, stream: true, bench_delay_ms: o.frameDelayMs };
   let started = 0;
   let completed = 0;
@@ -80,11 +83,13 @@ export async function slowStreams(o: SlowStreamsOptions): Promise<SlowStreamsRes
   };
   const runs = Array.from({ length: o.streams }, one);
   await Promise.race([everyStarted, settle(o.timeoutMs)]);
-  const openBytes = (await o.gateway.stats(true)).rssBytes;
+  const open = await o.gateway.stats(true);
+  const openBytes = open.rssBytes;
   await Promise.all(runs);
   agent.destroy();
   await settle(500);
-  const afterBytes = (await o.gateway.stats(true)).rssBytes;
+  const after = await o.gateway.stats(true);
+  const afterBytes = after.rssBytes;
   return {
     door: o.door,
     streams: o.streams,
@@ -94,6 +99,7 @@ export async function slowStreams(o: SlowStreamsOptions): Promise<SlowStreamsRes
     afterBytes,
     perStreamBytes: (openBytes - baselineBytes) / o.streams,
     afterRatio: afterBytes / baselineBytes,
+    heapBytes: [baseline.heapUsedBytes, open.heapUsedBytes, after.heapUsedBytes],
     firstError,
   };
 }
@@ -106,6 +112,9 @@ export interface SoakResult {
   earlyBytes: number;
   lateBytes: number;
   ratio: number;
+  /** V8 heap in use after GC, early and late: growth here is reachable memory, a leak. */
+  earlyHeapBytes: number;
+  lateHeapBytes: number;
   seconds: number;
   firstError: string | null;
 }
@@ -148,16 +157,18 @@ export async function soak(o: SoakOptions): Promise<SoakResult> {
   };
   const started = performance.now();
   const early = await runLoad({ concurrency: o.concurrency, durationMs: 3_600_000, maxRequests: Math.round(o.requests / 10), task });
-  const earlyBytes = (await o.gateway.stats(true)).rssBytes;
+  const early1 = await o.gateway.stats(true);
   const late = await runLoad({ concurrency: o.concurrency, durationMs: 3_600_000, maxRequests: o.requests - Math.round(o.requests / 10), task });
-  const lateBytes = (await o.gateway.stats(true)).rssBytes;
+  const late1 = await o.gateway.stats(true);
   agent.destroy();
   return {
     requests: early.completed + late.completed,
     errors: early.errors + late.errors,
-    earlyBytes,
-    lateBytes,
-    ratio: lateBytes / earlyBytes,
+    earlyBytes: early1.rssBytes,
+    lateBytes: late1.rssBytes,
+    ratio: late1.rssBytes / early1.rssBytes,
+    earlyHeapBytes: early1.heapUsedBytes,
+    lateHeapBytes: late1.heapUsedBytes,
     seconds: (performance.now() - started) / 1000,
     firstError: early.firstError ?? late.firstError,
   };

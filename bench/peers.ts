@@ -79,7 +79,7 @@ export async function startPortkey(env: NodeJS.ProcessEnv, log: (message: string
     url,
     key: null,
     async stats(): Promise<ServerStats> {
-      return { connections: Number.NaN, ...cpuOf(pid) };
+      return { connections: Number.NaN, heapUsedBytes: Number.NaN, ...cpuOf(pid) };
     },
     async close() {
       child.kill("SIGTERM");

@@ -338,6 +338,7 @@ function targetsReport(results: TargetResult[], memory: MemoryResults): string {
     fmt(m.openBytes / 2 ** 20, 1),
     fmt(m.afterBytes / 2 ** 20, 1),
     fmt(m.perStreamBytes / 1024, 1),
+    m.heapBytes.map((b) => fmt(b / 2 ** 20, 1)).join(" / "),
     m.firstError ?? "",
   ]);
   const soaked = memory.soak;
@@ -355,7 +356,7 @@ function targetsReport(results: TargetResult[], memory: MemoryResults): string {
           "",
           "Gateway RSS (after a full GC) before, with every stream open (each had its first chunk), and after; MiB, and KiB per stream.",
           "",
-          table(["door", "completed", "baseline", "open", "after", "KiB/stream", "first error"], memoryRows),
+          table(["door", "completed", "baseline", "open", "after", "KiB/stream", "heap: baseline / open / after", "first error"], memoryRows),
           "",
         ]
       : []),
@@ -364,7 +365,7 @@ function targetsReport(results: TargetResult[], memory: MemoryResults): string {
           `## Memory: ${soaked.requests} mixed requests (keys on)`,
           "",
           `RSS after ${Math.round(soaked.requests / 10)} requests: ${fmt(soaked.earlyBytes / 2 ** 20, 1)} MiB; after all: ${fmt(soaked.lateBytes / 2 ** 20, 1)} MiB ` +
-            `(${ratio(soaked.ratio)}); ${soaked.errors} errors in ${fmt(soaked.seconds, 0)} s${soaked.firstError ? `, first: ${soaked.firstError}` : ""}.`,
+            `(${ratio(soaked.ratio)}); V8 heap in use ${fmt(soaked.earlyHeapBytes / 2 ** 20, 1)} → ${fmt(soaked.lateHeapBytes / 2 ** 20, 1)} MiB; ${soaked.errors} errors in ${fmt(soaked.seconds, 0)} s${soaked.firstError ? `, first: ${soaked.firstError}` : ""}.`,
           "",
         ]
       : []),
@@ -465,7 +466,8 @@ async function main(): Promise<void> {
   if (settings.cpuProfDir) log(`gateway CPU profile written to ${settings.cpuProfDir}`);
   clearTimeout(watchdog);
   // Keep-alive sockets of the SDK's fetch would otherwise hold the process open.
-  process.exit(rows.some((r) => r.row.loaded.completed === 0) ? 1 : 0);
+  // A peer that fails (Portkey's stream row, see BENCHMARKS.md) is reported, not a failed bench.
+  process.exit(rows.some((r) => r.row.loaded.completed === 0 && !r.row.workload.peer) ? 1 : 0);
 }
 
 main().catch((err: unknown) => {

@@ -13,6 +13,8 @@ export interface ServerStats {
   systemMs: number;
   /** Resident set size in bytes (after a full GC when asked and allowed). */
   rssBytes: number;
+  /** V8 heap in use, bytes (after the same GC): what RSS holds that is still reachable. */
+  heapUsedBytes: number;
 }
 
 /** A running server process. */
@@ -79,8 +81,8 @@ export async function forkServer(options: ForkOptions): Promise<ServerProcess> {
       const next = queue.then(async () => {
         const reply = nextMessage(child, "stats", 30_000);
         child.send({ type: "stats", gc });
-        const { connections, cpuMs, systemMs, rssBytes } = await reply;
-        return { connections, cpuMs, systemMs, rssBytes };
+        const { connections, cpuMs, systemMs, rssBytes, heapUsedBytes } = await reply;
+        return { connections, cpuMs, systemMs, rssBytes, heapUsedBytes };
       });
       queue = next.catch(() => undefined);
       return next;
