@@ -12,6 +12,7 @@ export type ChildMessage =
       cpuMs: number;
       systemMs: number /** Resident set size in bytes, after a full GC when the process allows one. */;
       rssBytes: number;
+      heapUsedBytes: number;
     };
 
 /** Parent to child. */
