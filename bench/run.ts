@@ -398,7 +398,7 @@ async function main(): Promise<void> {
   const [proxy, gateway, gatewayKeys] = await Promise.all([
     forkServer({ role: "proxy", upstream: upstream.url }),
     forkServer({ role: "gateway", upstream: upstream.url, nodeFlags: ["--expose-gc", ...profile] }),
-    forkServer({ role: "gateway-keys", upstream: upstream.url, nodeFlags: ["--expose-gc"] }),
+    forkServer({ role: "gateway-keys", upstream: upstream.url, nodeFlags: ["--expose-gc", ...profile] }),
   ]);
   servers.push(proxy, gateway, gatewayKeys);
   const peer = settings.peers ? await startPortkey(process.env, log) : null;
