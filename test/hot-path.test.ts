@@ -4,6 +4,7 @@
  * cooldown lets exactly one probe through; a reload keeps in-flight counts and cooldown state; an
  * aborted upstream stream leaves no socket open.
  */
+import { Agent, request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig, type Config, type ModelSettings } from "../server/config.js";
 import { delayed, fail, ok, raw, startFakeUpstream, stream, type FakeUpstream } from "./helpers/fake-upstream.js";
@@ -171,5 +172,37 @@ describe("upstream sockets", () => {
     await expect.poll(() => upstream.inFlight(), { timeout: 3_000 }).toBe(0);
     // undici (fetch or Pool) would open a fresh, never-used connection per aborted one here.
     await expect.poll(() => upstream.openSockets(), { timeout: 1_000 }).toBe(0);
+  });
+});
+
+describe("under load", () => {
+  it("1,000 concurrent REST streams all complete, and every upstream exchange ends", { timeout: 60_000 }, async () => {
+    const { gateway, upstream } = await setup();
+    upstream.otherwise(stream(undefined, { delayMs: 20 }));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1_000 });
+    const one = () =>
+      new Promise<string>((resolve, reject) => {
+        const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }], stream: true });
+        const url = new URL("/v1/chat/completions", gateway.baseURL);
+        const req = request(
+          { host: url.hostname, port: url.port, path: url.pathname, method: "POST", agent, headers: { "content-type": "application/json" } },
+          (res) => {
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (piece: string) => {
+              text += piece;
+            });
+            res.on("end", () => resolve(text));
+            res.on("error", reject);
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+    const texts = await Promise.all(Array.from({ length: 1_000 }, one));
+    agent.destroy();
+    expect(texts.filter((t) => t.endsWith("data: [DONE]\n\n") && !t.includes('"error"'))).toHaveLength(1_000);
+    expect(upstream.calls).toHaveLength(1_000);
+    await expect.poll(() => upstream.inFlight(), { timeout: 5_000 }).toBe(0);
   });
 });
