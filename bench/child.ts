@@ -18,7 +18,7 @@ import { startUpstream } from "./upstream.js";
  * The gateway's config, through the same path a deployment uses (a `LANGURU_CONFIG` file read by
  * `loadConfig`), so defaults the config grows stay in effect: the fake upstream as model `bench`.
  */
-function gatewayConfig(upstream: URL): Config {
+function gatewayConfig(upstream: URL, keys: boolean): Config {
   const dir = mkdtempSync(join(tmpdir(), "languru-bench-"));
   const path = join(dir, "config.json");
   const provider = {
@@ -31,10 +31,13 @@ function gatewayConfig(upstream: URL): Config {
   writeFileSync(path, JSON.stringify({ providers: [provider] }));
   // Kept until exit: the gateway may read its config file again (reload).
   process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-  return loadConfig({ LANGURU_CONFIG: path, BENCH_UPSTREAM_KEY: "sk-bench-not-a-key", PORT: "0", HOST: "127.0.0.1" });
+  const access = keys ? { LANGURU_MASTER_KEY: MASTER_KEY, LANGURU_DB: join(dir, "ledger.db") } : {};
+  return loadConfig({ LANGURU_CONFIG: path, BENCH_UPSTREAM_KEY: "sk-bench-not-a-key", PORT: "0", HOST: "127.0.0.1", ...access });
 }
 
-async function start(role: Role, upstream: string | undefined): Promise<{ server: Server; close: () => Promise<void> }> {
+const MASTER_KEY = "sk-languru-bench-master-key-0123456789";
+
+async function start(role: Role, upstream: string | undefined): Promise<{ server: Server; close: () => Promise<void>; key?: string }> {
   if (role === "upstream") {
     const server = await startUpstream();
     return { server, close: () => new Promise((resolve) => server.close(() => resolve())) };
@@ -44,8 +47,21 @@ async function start(role: Role, upstream: string | undefined): Promise<{ server
     const server = await startProxy(new URL(upstream));
     return { server, close: () => new Promise((resolve) => server.close(() => resolve())) };
   }
-  const gateway = await listen(gatewayConfig(new URL(upstream)));
-  return { server: gateway.server, close: () => gateway.close(200) };
+  const keys = role === "gateway-keys";
+  const gateway = await listen(gatewayConfig(new URL(upstream), keys));
+  // Keys on: a key with limits far above the bench's rate, so that every limit is checked and none bites.
+  const made = keys
+    ? await gateway.services.admin?.createKey({
+        name: "bench",
+        models: null,
+        rpm: 100_000_000,
+        tpm: 1_000_000_000_000,
+        budgetTokens: null,
+        budgetUsd: null,
+        expiresAt: null,
+      })
+    : undefined;
+  return { server: gateway.server, close: () => gateway.close(200), key: made?.key };
 }
 
 function send(message: ChildMessage): void {
@@ -54,8 +70,8 @@ function send(message: ChildMessage): void {
 
 async function main(): Promise<void> {
   const role = process.argv[2];
-  if (role !== "upstream" && role !== "proxy" && role !== "gateway") throw new Error(`unknown role '${role ?? ""}'`);
-  const { server, close } = await start(role, process.argv[3]);
+  if (role !== "upstream" && role !== "proxy" && role !== "gateway" && role !== "gateway-keys") throw new Error(`unknown role '${role ?? ""}'`);
+  const { server, close, key } = await start(role, process.argv[3]);
   let connections = 0;
   server.on("connection", () => connections++);
   const stop = () => {
@@ -68,11 +84,20 @@ async function main(): Promise<void> {
     if (!isParentMessage(message)) return;
     if (message.type === "close") return stop();
     const cpu = process.cpuUsage();
-    send({ type: "stats", connections, cpuMs: (cpu.user + cpu.system) / 1000, systemMs: cpu.system / 1000 });
+    // Forked with --expose-gc: a full collection first, so that RSS shows what is still held.
+    if (message.gc) globalThis.gc?.();
+    send({
+      type: "stats",
+      connections,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      systemMs: cpu.system / 1000,
+      rssBytes: process.memoryUsage.rss(),
+      heapUsedBytes: process.memoryUsage().heapUsed,
+    });
   });
   process.on("disconnect", stop);
   const address = server.address() as AddressInfo;
-  send({ type: "ready", url: `http://127.0.0.1:${address.port}` });
+  send({ type: "ready", url: `http://127.0.0.1:${address.port}`, key });
 }
 
 main().catch((err: unknown) => {

@@ -6,13 +6,19 @@
  * Settings (environment): BENCH_SECONDS (3) per row at BENCH_CONCURRENCY (16), then
  * BENCH_SERIAL_SECONDS (0.75) at concurrency 1 for unloaded latency, both split over BENCH_ROUNDS (3)
  * interleaved rounds, each after BENCH_WARMUP_SECONDS (0.15); BENCH_ONLY=id,id to run some rows;
- * BENCH_EXTRA=1 to add the diagnostic `echo` rows; BENCH_CPU_PROF=<dir> to profile the gateway.
+ * BENCH_EXTRA=1 to add the diagnostic `echo` rows; BENCH_CPU_PROF=<dir> to profile the gateway;
+ * BENCH_PEERS=1 to add the Portkey rows; BENCH_SLOW_STREAMS (2000) and BENCH_SOAK_REQUESTS (100000)
+ * size the memory phases (0 skips them); BENCH_JSON (bench/last-run.json) is where the results go.
+ * Every target of issue 8 is printed with its ratio and PASS/MISS, and written to the JSON too.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { resolve } from "node:path";
 import { runLoad, type LoadResult, type Task } from "./load.js";
+import { slowStreams, soak, type SlowStreamsResult, type SoakResult } from "./memory.js";
+import { startPortkey } from "./peers.js";
 import { forkServer, type ServerProcess } from "./servers.js";
+import { evaluateTargets, type RowFigures, type TargetResult } from "./targets.js";
 import { fmt, percentile, ratio, signed, sorted, table } from "./stats.js";
 import { STREAM_CHUNKS } from "./upstream.js";
 import { WORKLOADS, type Targets, type Workload } from "./workloads.js";
@@ -30,7 +36,11 @@ interface Settings {
   only: Set<string> | null;
   /** Also run the diagnostic rows (the gateway's `echo` model, no upstream). */
   extra: boolean;
+  peers: boolean;
   cpuProfDir: string | null;
+  slowStreams: number;
+  soakRequests: number;
+  jsonPath: string;
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -70,7 +80,11 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     rounds: Math.round(numberFrom(env, "BENCH_ROUNDS", { fallback: 3, min: 1, max: 20 })),
     only,
     extra: env.BENCH_EXTRA === "1",
+    peers: env.BENCH_PEERS === "1",
     cpuProfDir: env.BENCH_CPU_PROF ? resolve(env.BENCH_CPU_PROF) : null,
+    slowStreams: Math.round(numberFrom(env, "BENCH_SLOW_STREAMS", { fallback: 2_000, min: 0, max: 10_000 })),
+    soakRequests: Math.round(numberFrom(env, "BENCH_SOAK_REQUESTS", { fallback: 100_000, min: 0, max: 10_000_000 })),
+    jsonPath: resolve(env.BENCH_JSON ?? "bench/last-run.json"),
   };
 }
 
@@ -163,7 +177,7 @@ function summarize(row: Row): Summary {
 function report(rows: Row[], settings: Settings): string {
   const summaries = new Map(rows.map((r) => [r.workload.id, summarize(r)]));
   const baseline = (row: Row, via: "direct" | "proxy") => {
-    const base = rows.find((r) => r.workload.via === via && r.workload.stream === row.workload.stream);
+    const base = rows.find((r) => r.workload.via === via && r.workload.kind === row.workload.kind);
     return base ? (summaries.get(base.workload.id) ?? null) : null;
   };
   const diff = (a: number, b: number | undefined) => (b === undefined ? null : a - b);
@@ -208,14 +222,14 @@ function report(rows: Row[], settings: Settings): string {
 
   const perRequest = (row: Row, ms: number | null) => (ms === null || row.loaded.completed === 0 ? null : (ms * 1000) / row.loaded.completed);
   const cost = rows.map((row) => {
-    const proxy = rows.find((r) => r.workload.via === "proxy" && r.workload.stream === row.workload.stream);
+    const proxy = rows.find((r) => r.workload.via === "proxy" && r.workload.kind === row.workload.kind);
     const middle = perRequest(row, row.cpuMs.middle);
     const proxyMiddle = proxy ? perRequest(proxy, proxy.cpuMs.middle) : null;
     return [
       name(row),
       row.workload.via === "direct" ? "—" : fmt(middle, 0),
       row.workload.via === "direct" || !row.cpuMs.middle ? "—" : `${fmt((100 * (row.cpuMs.middleSystem ?? 0)) / row.cpuMs.middle, 0)} %`,
-      row.workload.via === "gateway" && middle !== null && proxyMiddle ? ratio(middle / proxyMiddle) : "",
+      row.workload.via !== "direct" && row.workload.via !== "proxy" && middle !== null && proxyMiddle ? ratio(middle / proxyMiddle) : "",
       fmt(perRequest(row, row.cpuMs.upstream), 0),
       fmt(perRequest(row, row.cpuMs.loadgen), 0),
       row.workload.via === "direct" ? "—" : String(row.connections.middle ?? "—"),
@@ -271,11 +285,99 @@ function report(rows: Row[], settings: Settings): string {
   ].join("\n");
 }
 
+/** What the memory phases measured. */
+interface MemoryResults {
+  slow: SlowStreamsResult[];
+  soak: SoakResult | null;
+}
+
+const MEMORY_TIMEOUT_MS = 120_000;
+// ~22 frames at this pace keep each slow stream open ~4.4 s: long enough to open them all.
+const SLOW_FRAME_DELAY_MS = 200;
+
+async function measureMemory(settings: Settings, gateway: ServerProcess, gatewayKeys: ServerProcess): Promise<MemoryResults> {
+  const slow: SlowStreamsResult[] = [];
+  if (settings.slowStreams > 0) {
+    for (const door of ["rest", "trpc"] as const) {
+      log(`memory: ${settings.slowStreams} slow ${door} streams`);
+      slow.push(await slowStreams({ gateway, door, streams: settings.slowStreams, frameDelayMs: SLOW_FRAME_DELAY_MS, timeoutMs: MEMORY_TIMEOUT_MS }));
+    }
+  }
+  let soaked: SoakResult | null = null;
+  if (settings.soakRequests > 0) {
+    log(`memory: ${settings.soakRequests} mixed requests (keys on)`);
+    soaked = await soak({
+      gateway: gatewayKeys,
+      apiKey: gatewayKeys.key,
+      requests: settings.soakRequests,
+      concurrency: settings.concurrency,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
+  }
+  return { slow, soak: soaked };
+}
+
+function figures(rows: Row[]): Map<string, RowFigures> {
+  const out = new Map<string, RowFigures>();
+  for (const row of rows) {
+    const s = summarize(row);
+    const cpuPerReq = row.cpuMs.middle === null || row.loaded.completed === 0 ? null : (row.cpuMs.middle * 1000) / row.loaded.completed;
+    out.set(row.workload.id, { rps: s.rps, s50: s.s50, sttfc50: s.sttfc50, cpuPerReq });
+  }
+  return out;
+}
+
+function targetsReport(results: TargetResult[], memory: MemoryResults): string {
+  const verdict = (r: TargetResult) => (r.pass === null ? (r.bound === "reported" ? "—" : "not run") : r.pass ? "PASS" : "MISS");
+  const value = (r: TargetResult) =>
+    r.value === null ? "—" : r.compared.includes("(ms)") ? signed(r.value) : r.compared.includes("KiB") ? fmt(r.value, 1) : ratio(r.value);
+  const memoryRows = memory.slow.map((m) => [
+    m.door,
+    `${m.completed}/${m.streams}`,
+    fmt(m.baselineBytes / 2 ** 20, 1),
+    fmt(m.openBytes / 2 ** 20, 1),
+    fmt(m.afterBytes / 2 ** 20, 1),
+    fmt(m.perStreamBytes / 1024, 1),
+    m.heapBytes.map((b) => fmt(b / 2 ** 20, 1)).join(" / "),
+    m.firstError ?? "",
+  ]);
+  const soaked = memory.soak;
+  return [
+    "## Targets (issue 8)",
+    "",
+    table(
+      ["target", "compared", "measured", "bound", "verdict"],
+      results.map((r) => [r.target, r.compared, value(r), r.bound, verdict(r)]),
+    ),
+    "",
+    ...(memoryRows.length > 0
+      ? [
+          "## Memory: slow concurrent streams",
+          "",
+          "Gateway RSS (after a full GC) before, with every stream open (each had its first chunk), and after; MiB, and KiB per stream.",
+          "",
+          table(["door", "completed", "baseline", "open", "after", "KiB/stream", "heap: baseline / open / after", "first error"], memoryRows),
+          "",
+        ]
+      : []),
+    ...(soaked
+      ? [
+          `## Memory: ${soaked.requests} mixed requests (keys on)`,
+          "",
+          `RSS after ${Math.round(soaked.requests / 10)} requests: ${fmt(soaked.earlyBytes / 2 ** 20, 1)} MiB; after all: ${fmt(soaked.lateBytes / 2 ** 20, 1)} MiB ` +
+            `(${ratio(soaked.ratio)}); V8 heap in use ${fmt(soaked.earlyHeapBytes / 2 ** 20, 1)} → ${fmt(soaked.lateHeapBytes / 2 ** 20, 1)} MiB; ${soaked.errors} errors in ${fmt(soaked.seconds, 0)} s${soaked.firstError ? `, first: ${soaked.firstError}` : ""}.`,
+          "",
+        ]
+      : []),
+  ].join("\n");
+}
+
 async function main(): Promise<void> {
   const settings = readSettings(process.env);
-  const workloads = WORKLOADS.filter((w) => (settings.only ? settings.only.has(w.id) : !w.extra || settings.extra));
+  const workloads = WORKLOADS.filter((w) => (settings.only ? settings.only.has(w.id) : (!w.extra || settings.extra) && (!w.peer || settings.peers)));
   const perRow = settings.seconds + settings.serialSeconds + settings.warmupSeconds * settings.rounds;
-  const budgetMs = (workloads.length * perRow + 60) * 1000;
+  const memoryBudget = settings.slowStreams > 0 || settings.soakRequests > 0 ? (2 * MEMORY_TIMEOUT_MS) / 1000 + settings.soakRequests / 500 : 0;
+  const budgetMs = (workloads.length * perRow + memoryBudget + 120) * 1000;
   const servers: ServerProcess[] = [];
   // The whole run is bounded: whatever hangs, the runner and its servers go away.
   const watchdog = setTimeout(() => {
@@ -288,18 +390,29 @@ async function main(): Promise<void> {
     for (const s of servers) s.kill();
   });
 
-  log(`starting upstream, proxy and gateway; then ${workloads.length} rows × ~${perRow.toFixed(1)} s`);
+  log(`starting upstream, proxy, gateways${settings.peers ? " and Portkey" : ""}; then ${workloads.length} rows × ~${perRow.toFixed(1)} s`);
   const upstream = await forkServer({ role: "upstream" });
   servers.push(upstream);
   if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
   const profile = settings.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${settings.cpuProfDir}`] : [];
-  const [proxy, gateway] = await Promise.all([
+  const [proxy, gateway, gatewayKeys] = await Promise.all([
     forkServer({ role: "proxy", upstream: upstream.url }),
-    forkServer({ role: "gateway", upstream: upstream.url, nodeFlags: profile }),
+    forkServer({ role: "gateway", upstream: upstream.url, nodeFlags: ["--expose-gc", ...profile] }),
+    forkServer({ role: "gateway-keys", upstream: upstream.url, nodeFlags: ["--expose-gc", ...profile] }),
   ]);
-  servers.push(proxy, gateway);
-  const targets: Targets = { upstream: upstream.url, proxy: proxy.url, gateway: gateway.url };
+  servers.push(proxy, gateway, gatewayKeys);
+  const peer = settings.peers ? await startPortkey(process.env, log) : null;
+  if (peer) servers.push(peer);
+  const targets: Targets = {
+    upstream: upstream.url,
+    proxy: proxy.url,
+    gateway: gateway.url,
+    gatewayKeys: gatewayKeys.url,
+    apiKey: gatewayKeys.key ?? "",
+    peer: peer?.url ?? null,
+  };
   const context = { targets, concurrency: settings.concurrency, timeoutMs: REQUEST_TIMEOUT_MS };
+  const middleOf: Record<Workload["via"], ServerProcess | null> = { direct: null, proxy, gateway, "gateway-keys": gatewayKeys, peer };
 
   const rows = workloads.map((workload) => ({
     row: {
@@ -311,8 +424,9 @@ async function main(): Promise<void> {
       connections: { middle: null, upstream: 0 },
     } satisfies Row as Row,
     prepared: workload.prepare(context),
-    servers: { upstream, middle: workload.via === "proxy" ? proxy : workload.via === "gateway" ? gateway : null },
+    servers: { upstream, middle: middleOf[workload.via] },
   }));
+  let memory: MemoryResults = { slow: [], soak: null };
   try {
     for (let round = 1; round <= settings.rounds; round++) {
       // Every other round runs backwards, so that a slow drift of the machine hits all rows alike.
@@ -322,21 +436,38 @@ async function main(): Promise<void> {
         await measureRound({ row, task: prepared.task, servers: rowServers, settings });
       }
     }
+    memory = await measureMemory(settings, gateway, gatewayKeys);
   } finally {
     for (const { prepared } of rows) prepared.dispose();
     await Promise.all(servers.map((s) => s.close()));
   }
   for (const { row } of rows) if (row.loaded.firstError) log(`${row.workload.id}: ${row.loaded.errors} errors, first: ${row.loaded.firstError}`);
-  process.stdout.write(
-    report(
-      rows.map((r) => r.row),
-      settings,
-    ),
+  const measured = rows.map((r) => r.row);
+  const results = evaluateTargets(figures(measured), memory);
+  process.stdout.write(`${report(measured, settings)}\n${targetsReport(results, memory)}`);
+  mkdirSync(resolve(settings.jsonPath, ".."), { recursive: true });
+  writeFileSync(
+    settings.jsonPath,
+    `${JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        node: process.version,
+        cpus: os.cpus().length,
+        settings: { ...settings, only: settings.only ? [...settings.only] : null },
+        targets: results.map((r) => ({ ...r, verdict: r.pass === null ? null : r.pass ? "PASS" : "MISS" })),
+        rows: Object.fromEntries(figures(measured)),
+        memory,
+      },
+      null,
+      2,
+    )}\n`,
   );
+  log(`results written to ${settings.jsonPath}`);
   if (settings.cpuProfDir) log(`gateway CPU profile written to ${settings.cpuProfDir}`);
   clearTimeout(watchdog);
   // Keep-alive sockets of the SDK's fetch would otherwise hold the process open.
-  process.exit(rows.some((r) => r.row.loaded.completed === 0) ? 1 : 0);
+  // A peer that fails (Portkey's stream row, see BENCHMARKS.md) is reported, not a failed bench.
+  process.exit(rows.some((r) => r.row.loaded.completed === 0 && !r.row.workload.peer) ? 1 : 0);
 }
 
 main().catch((err: unknown) => {

@@ -11,13 +11,20 @@ export interface ServerStats {
   cpuMs: number;
   /** The system (kernel) part of it: sockets, syscalls. */
   systemMs: number;
+  /** Resident set size in bytes (after a full GC when asked and allowed). */
+  rssBytes: number;
+  /** V8 heap in use, bytes (after the same GC): what RSS holds that is still reachable. */
+  heapUsedBytes: number;
 }
 
 /** A running server process. */
 export interface ServerProcess {
   role: Role;
   url: string;
-  stats(): Promise<ServerStats>;
+  /** With keys on: an API key made for the bench. */
+  key: string | null;
+  /** Counters; `gc` runs a full collection first (gateways are forked with --expose-gc). */
+  stats(gc?: boolean): Promise<ServerStats>;
   /** Asks it to exit and waits (bounded) until it did; kills it if it does not. */
   close(): Promise<void>;
   /** Kills it now (the runner is exiting). */
@@ -63,18 +70,19 @@ export async function forkServer(options: ForkOptions): Promise<ServerProcess> {
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const { url } = await nextMessage(child, "ready", 30_000);
+  const { url, key } = await nextMessage(child, "ready", 30_000);
   // One stats request at a time: replies carry no id.
   let queue: Promise<unknown> = Promise.resolve();
   return {
     role: options.role,
     url,
-    stats() {
+    key: key ?? null,
+    stats(gc = false) {
       const next = queue.then(async () => {
-        const reply = nextMessage(child, "stats", 5_000);
-        child.send({ type: "stats" });
-        const { connections, cpuMs, systemMs } = await reply;
-        return { connections, cpuMs, systemMs };
+        const reply = nextMessage(child, "stats", 30_000);
+        child.send({ type: "stats", gc });
+        const { connections, cpuMs, systemMs, rssBytes, heapUsedBytes } = await reply;
+        return { connections, cpuMs, systemMs, rssBytes, heapUsedBytes };
       });
       queue = next.catch(() => undefined);
       return next;

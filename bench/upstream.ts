@@ -7,10 +7,14 @@ import { createServer, type Server } from "node:http";
 
 /** How many content chunks a streamed answer has (plus one final chunk with `finish_reason`). */
 export const STREAM_CHUNKS = 20;
+/** The long answer's chunks: a request with `max_tokens: 64` gets it. */
+export const LONG_STREAM_CHUNKS = 64;
 /** The words of the fixed answer; the streamed answer sends one per chunk. */
 export const ANSWER_WORDS = Array.from({ length: STREAM_CHUNKS }, (_, i) => `w${i}`);
 /** The whole fixed answer, as the non-streamed completion carries it. */
 export const ANSWER = ANSWER_WORDS.join(" ");
+/** The long answer (64 words). */
+export const LONG_ANSWER = Array.from({ length: LONG_STREAM_CHUNKS }, (_, i) => `w${i}`).join(" ");
 
 const created = 1_700_000_000;
 
@@ -32,12 +36,44 @@ const chunk = (delta: Record<string, string>, finish: string | null) =>
     choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
   })}\n\n`;
 
+const usageFrame = (words: number) =>
+  `data: ${JSON.stringify({
+    id: "chatcmpl-bench",
+    object: "chat.completion.chunk",
+    created,
+    model: "bench-upstream",
+    choices: [],
+    usage: { prompt_tokens: 5, completion_tokens: words, total_tokens: 5 + words },
+  })}\n\n`;
+
 // Pre-rendered frames: the first carries the role, the last only `finish_reason`, then `[DONE]`.
-const frames: string[] = [
-  ...ANSWER_WORDS.map((word, i) => chunk(i === 0 ? { role: "assistant", content: word } : { content: ` ${word}` }, null)),
+const render = (words: number, usage: boolean): string[] => [
+  ...Array.from({ length: words }, (_, i) => chunk(i === 0 ? { role: "assistant", content: `w${i}` } : { content: ` w${i}` }, null)),
   chunk({}, "stop"),
+  ...(usage ? [usageFrame(words)] : []),
   "data: [DONE]\n\n",
 ];
+const framesBy = new Map<string, string[]>();
+for (const words of [STREAM_CHUNKS, LONG_STREAM_CHUNKS]) for (const usage of [false, true]) framesBy.set(`${words}/${usage}`, render(words, usage));
+
+/** What the fake reads from a request body. */
+interface Asked {
+  stream: boolean;
+  words: number;
+  usage: boolean;
+  /** `bench_delay_ms`: a pause between frames, for the slow-stream memory rows. */
+  delayMs: number;
+}
+
+function asked(body: string): Asked {
+  const parsed = JSON.parse(body) as { stream?: unknown; max_tokens?: unknown; stream_options?: { include_usage?: unknown }; bench_delay_ms?: unknown };
+  return {
+    stream: parsed.stream === true,
+    words: parsed.max_tokens === LONG_STREAM_CHUNKS ? LONG_STREAM_CHUNKS : STREAM_CHUNKS,
+    usage: parsed.stream_options?.include_usage === true,
+    delayMs: typeof parsed.bench_delay_ms === "number" ? Math.min(10_000, Math.max(0, parsed.bench_delay_ms)) : 0,
+  };
+}
 
 /** Starts the fake upstream on 127.0.0.1 and an ephemeral port. */
 export async function startUpstream(): Promise<Server> {
@@ -49,27 +85,29 @@ export async function startUpstream(): Promise<Server> {
         res.writeHead(404, { "content-type": "application/json" }).end('{"error":{"message":"not found","type":"invalid_request_error"}}');
         return;
       }
-      let stream = false;
+      let ask: Asked;
       try {
-        stream = (JSON.parse(Buffer.concat(parts).toString("utf8")) as { stream?: unknown }).stream === true;
+        ask = asked(Buffer.concat(parts).toString("utf8"));
       } catch {
         res.writeHead(400, { "content-type": "application/json" }).end('{"error":{"message":"bad json","type":"invalid_request_error"}}');
         return;
       }
-      if (!stream) {
+      if (!ask.stream) {
         res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(completionBody) }).end(completionBody);
         return;
       }
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
       // One frame per event-loop turn, so frames leave as separate writes like a real token stream
       // (without a timer delay, which would hide the gateway's cost behind sleeping).
+      const frames = framesBy.get(`${ask.words}/${ask.usage}`) ?? [];
       let next = 0;
       const writeNext = () => {
         if (res.destroyed) return;
         const frame = frames[next++];
         if (frame === undefined) return void res.end();
         res.write(frame);
-        setImmediate(writeNext);
+        if (ask.delayMs > 0) setTimeout(writeNext, ask.delayMs);
+        else setImmediate(writeNext);
       };
       writeNext();
     });

@@ -5,18 +5,29 @@
 import type { Agent } from "node:http";
 import { performance } from "node:perf_hooks";
 import { EventSource } from "eventsource";
+import { WebSocket } from "ws";
+import { createTRPCClient, httpLink } from "@trpc/client";
+import superjson from "superjson";
 import { createLanguruClient, type ChatCompletionRequestInput } from "../client/index.js";
+import type { AppRouter } from "../server/routers/_app.js";
 import { http, keepAliveAgent, sseParser, type Task, type TaskResult } from "./load.js";
-import { ANSWER } from "./upstream.js";
+import { ANSWER, LONG_ANSWER, LONG_STREAM_CHUNKS } from "./upstream.js";
 
 /** Which hop sits between the load generator and the upstream. */
-export type Via = "direct" | "proxy" | "gateway";
+export type Via = "direct" | "proxy" | "gateway" | "gateway-keys" | "peer";
 
-/** The base URLs of the running servers. */
+/** What is asked: a whole completion, a 20-chunk stream, or a 64-chunk stream. */
+export type Kind = "whole" | "sse" | "sse64";
+
+/** The base URLs of the running servers (and the bench's API key for the keys-on gateway). */
 export interface Targets {
   upstream: string;
   proxy: string;
   gateway: string;
+  gatewayKeys: string;
+  apiKey: string;
+  /** The peer gateway (Portkey), when BENCH_PEERS=1. */
+  peer: string | null;
 }
 
 /** What a workload needs to build its task. */
@@ -37,9 +48,12 @@ export interface Workload {
   id: string;
   label: string;
   stream: boolean;
+  kind: Kind;
   via: Via;
   /** Diagnostic rows run only when named in BENCH_ONLY or with BENCH_EXTRA=1. */
   extra?: boolean;
+  /** Peer rows run only with BENCH_PEERS=1. */
+  peer?: boolean;
   prepare(context: WorkloadContext): Prepared;
 }
 
@@ -55,6 +69,7 @@ const ECHO_REQUEST: ChatCompletionRequestInput = { ...REQUEST, model: "echo", me
 
 const restBody = JSON.stringify(REQUEST);
 const restStreamBody = JSON.stringify({ ...REQUEST, stream: true });
+const restLongStreamBody = JSON.stringify({ ...REQUEST, max_tokens: LONG_STREAM_CHUNKS, stream: true });
 const echoBody = JSON.stringify(ECHO_REQUEST);
 const echoStreamBody = JSON.stringify({ ...ECHO_REQUEST, stream: true });
 // superjson's wire form of a plain JSON object is `{"json": value}`.
@@ -84,22 +99,31 @@ function trpcData(body: string): unknown {
   return data.json;
 }
 
-function expectAnswer(text: string | undefined): void {
-  if (text !== ANSWER) throw new Error(`wrong answer: ${JSON.stringify(text)?.slice(0, 120)}`);
+function expectAnswer(text: string | undefined, answer = ANSWER): void {
+  if (text !== answer) throw new Error(`wrong answer: ${JSON.stringify(text)?.slice(0, 120)}`);
 }
 
 function expectOk(status: number, body: string): void {
   if (status !== 200) throw new Error(`HTTP ${status}: ${body.slice(0, 200)}`);
 }
 
+/** How a REST row talks to its hop. */
+interface RestOptions {
+  base: string;
+  body?: string;
+  /** Extra request headers: a key, or a peer's routing headers. */
+  headers?: Record<string, string>;
+  answer?: string;
+}
+
 /** POST an OpenAI-shaped request to `<base>/v1/chat/completions`, whole. */
-function restComplete(base: string, requestBody = restBody): Workload["prepare"] {
+function restComplete({ base, body: requestBody = restBody, headers }: RestOptions): Workload["prepare"] {
   return ({ concurrency, timeoutMs }) => {
     const agent = keepAliveAgent(concurrency);
     const url = new URL("/v1/chat/completions", base);
     return {
       task: async () => {
-        const { status, body } = await http({ agent, url, method: "POST", body: requestBody, timeoutMs });
+        const { status, body } = await http({ agent, url, method: "POST", body: requestBody, headers, timeoutMs });
         expectOk(status, body);
         expectAnswer(firstChoiceText(JSON.parse(body), "message"));
         return { firstChunkAt: null };
@@ -110,7 +134,7 @@ function restComplete(base: string, requestBody = restBody): Workload["prepare"]
 }
 
 /** POST an OpenAI-shaped streamed request and read the SSE until `[DONE]`. */
-function restStream(base: string, requestBody = restStreamBody): Workload["prepare"] {
+function restStream({ base, body: requestBody = restStreamBody, headers, answer = ANSWER }: RestOptions): Workload["prepare"] {
   return ({ concurrency, timeoutMs }) => {
     const agent = keepAliveAgent(concurrency);
     const url = new URL("/v1/chat/completions", base);
@@ -129,10 +153,10 @@ function restStream(base: string, requestBody = restStreamBody): Workload["prepa
           if (piece !== "") firstChunkAt ??= performance.now();
           text += piece;
         });
-        const { status } = await http({ agent, url, method: "POST", body: requestBody, timeoutMs, onData });
+        const { status } = await http({ agent, url, method: "POST", body: requestBody, headers, timeoutMs, onData });
         expectOk(status, text);
         if (!done) throw new Error("stream ended without [DONE]");
-        expectAnswer(text);
+        expectAnswer(text, answer);
         return { firstChunkAt };
       },
       dispose: () => agent.destroy(),
@@ -198,16 +222,19 @@ function trpcRawStream(): Workload["prepare"] {
   };
 }
 
-function sdkClient(targets: Targets) {
+function sdkClient(targets: Targets, keys: boolean) {
   // eventsource's constructor matches the DOM one at runtime; its types differ in small details.
-  // The HTTP transport, as these rows measure it (the SDK default is now the WebSocket).
-  return createLanguruClient({ url: targets.gateway, transport: "http", EventSource: EventSource as unknown as typeof globalThis.EventSource });
+  // The SDK's default transport (a WebSocket; Node 20 passes `ws`'s class), as these rows measure it.
+  const EventSourceClass = EventSource as unknown as typeof globalThis.EventSource;
+  return keys
+    ? createLanguruClient({ url: targets.gatewayKeys, apiKey: targets.apiKey, WebSocket, EventSource: EventSourceClass })
+    : createLanguruClient({ url: targets.gateway, WebSocket, EventSource: EventSourceClass });
 }
 
-/** `client.chat.completions`: the typed SDK over tRPC's httpLink (fetch). */
-function sdkComplete(): Workload["prepare"] {
+/** `client.chat.completions`: the typed SDK over its default transport, whatever that is. */
+function sdkComplete(keys = false): Workload["prepare"] {
   return ({ targets, timeoutMs }) => {
-    const client = sdkClient(targets);
+    const client = sdkClient(targets, keys);
     return {
       task: async (): Promise<TaskResult> => {
         const completion = await client.chat.completions(REQUEST, { signal: AbortSignal.timeout(timeoutMs) });
@@ -219,10 +246,10 @@ function sdkComplete(): Workload["prepare"] {
   };
 }
 
-/** `client.chat.stream`: the typed SDK's start POST plus SSE subscription (eventsource over fetch). */
-function sdkStream(): Workload["prepare"] {
+/** `client.chat.stream`: the typed SDK's stream over its default transport, whatever that is. */
+function sdkStream(keys = false): Workload["prepare"] {
   return ({ targets, timeoutMs }) => {
-    const client = sdkClient(targets);
+    const client = sdkClient(targets, keys);
     return {
       task: async (): Promise<TaskResult> => {
         let firstChunkAt: number | null = null;
@@ -240,32 +267,158 @@ function sdkStream(): Workload["prepare"] {
   };
 }
 
+/** The mutation through tRPC's own `httpLink` (fetch), as an app using tRPC directly over HTTP would call it. */
+function trpcHttpLinkComplete(): Workload["prepare"] {
+  return ({ targets, timeoutMs }) => {
+    const client = createTRPCClient<AppRouter>({ links: [httpLink({ url: new URL("/trpc", targets.gateway).toString(), transformer: superjson })] });
+    return {
+      task: async (): Promise<TaskResult> => {
+        const completion = await client.chat.completions.mutate(REQUEST, { signal: AbortSignal.timeout(timeoutMs) });
+        expectAnswer(completion.choices[0]?.message.content ?? undefined);
+        return { firstChunkAt: null };
+      },
+      dispose: () => undefined,
+    };
+  };
+}
+
+// Portkey's routing headers: the provider kind and our fake upstream as its custom host.
+const peerHeaders = (targets: Targets) => ({
+  "x-portkey-provider": "openai",
+  "x-portkey-custom-host": new URL("/v1", targets.upstream).toString(),
+  authorization: "Bearer sk-bench-not-a-key",
+});
+const keyHeaders = (targets: Targets) => ({ authorization: `Bearer ${targets.apiKey}` });
+const peerBase = (targets: Targets) => {
+  if (!targets.peer) throw new Error("the peer rows need BENCH_PEERS=1");
+  return targets.peer;
+};
+
 /** Every row, in the order the tables print them. */
 export const WORKLOADS: Workload[] = [
-  { id: "direct", label: "direct → upstream", stream: false, via: "direct", prepare: (c) => restComplete(c.targets.upstream)(c) },
-  { id: "proxy", label: "bare node:http proxy", stream: false, via: "proxy", prepare: (c) => restComplete(c.targets.proxy)(c) },
-  { id: "rest", label: "Languru REST `/v1/chat/completions`", stream: false, via: "gateway", prepare: (c) => restComplete(c.targets.gateway)(c) },
-  { id: "trpc-sdk", label: "Languru tRPC `client.chat.completions`", stream: false, via: "gateway", prepare: sdkComplete() },
-  { id: "trpc-raw", label: "Languru tRPC mutation, raw HTTP", stream: false, via: "gateway", prepare: trpcRawComplete() },
-  { id: "direct-sse", label: "direct → upstream (SSE)", stream: true, via: "direct", prepare: (c) => restStream(c.targets.upstream)(c) },
-  { id: "proxy-sse", label: "bare node:http proxy (SSE)", stream: true, via: "proxy", prepare: (c) => restStream(c.targets.proxy)(c) },
-  { id: "rest-sse", label: "Languru REST `stream: true`", stream: true, via: "gateway", prepare: (c) => restStream(c.targets.gateway)(c) },
-  { id: "trpc-sdk-sse", label: "Languru tRPC `client.chat.stream`", stream: true, via: "gateway", prepare: sdkStream() },
-  { id: "trpc-raw-sse", label: "Languru tRPC start + subscribe, raw HTTP", stream: true, via: "gateway", prepare: trpcRawStream() },
+  { id: "direct", label: "direct → upstream", stream: false, kind: "whole", via: "direct", prepare: (c) => restComplete({ base: c.targets.upstream })(c) },
+  { id: "proxy", label: "bare node:http proxy", stream: false, kind: "whole", via: "proxy", prepare: (c) => restComplete({ base: c.targets.proxy })(c) },
+  {
+    id: "rest",
+    label: "Languru REST `/v1/chat/completions`",
+    stream: false,
+    kind: "whole",
+    via: "gateway",
+    prepare: (c) => restComplete({ base: c.targets.gateway })(c),
+  },
+  {
+    id: "rest-keys",
+    label: "Languru REST, keys on",
+    stream: false,
+    kind: "whole",
+    via: "gateway-keys",
+    prepare: (c) => restComplete({ base: c.targets.gatewayKeys, headers: keyHeaders(c.targets) })(c),
+  },
+  {
+    id: "trpc-sdk",
+    label: "Languru tRPC `client.chat.completions` (SDK default transport)",
+    stream: false,
+    kind: "whole",
+    via: "gateway",
+    prepare: sdkComplete(),
+  },
+  {
+    id: "trpc-sdk-keys",
+    label: "Languru tRPC `client.chat.completions`, keys on",
+    stream: false,
+    kind: "whole",
+    via: "gateway-keys",
+    prepare: sdkComplete(true),
+  },
+  { id: "trpc-raw", label: "Languru tRPC mutation, raw HTTP", stream: false, kind: "whole", via: "gateway", prepare: trpcRawComplete() },
+  { id: "trpc-httplink", label: "Languru tRPC mutation, tRPC `httpLink`", stream: false, kind: "whole", via: "gateway", prepare: trpcHttpLinkComplete() },
+  {
+    id: "peer",
+    label: "Portkey gateway (peer)",
+    stream: false,
+    kind: "whole",
+    via: "peer",
+    peer: true,
+    prepare: (c) => restComplete({ base: peerBase(c.targets), headers: peerHeaders(c.targets) })(c),
+  },
+  { id: "direct-sse", label: "direct → upstream (SSE)", stream: true, kind: "sse", via: "direct", prepare: (c) => restStream({ base: c.targets.upstream })(c) },
+  { id: "proxy-sse", label: "bare node:http proxy (SSE)", stream: true, kind: "sse", via: "proxy", prepare: (c) => restStream({ base: c.targets.proxy })(c) },
+  {
+    id: "rest-sse",
+    label: "Languru REST `stream: true`",
+    stream: true,
+    kind: "sse",
+    via: "gateway",
+    prepare: (c) => restStream({ base: c.targets.gateway })(c),
+  },
+  {
+    id: "rest-sse-keys",
+    label: "Languru REST `stream: true`, keys on",
+    stream: true,
+    kind: "sse",
+    via: "gateway-keys",
+    prepare: (c) => restStream({ base: c.targets.gatewayKeys, headers: keyHeaders(c.targets) })(c),
+  },
+  { id: "trpc-sdk-sse", label: "Languru tRPC `client.chat.stream` (SDK default transport)", stream: true, kind: "sse", via: "gateway", prepare: sdkStream() },
+  { id: "trpc-sdk-sse-keys", label: "Languru tRPC `client.chat.stream`, keys on", stream: true, kind: "sse", via: "gateway-keys", prepare: sdkStream(true) },
+  { id: "trpc-raw-sse", label: "Languru tRPC start + subscribe, raw HTTP", stream: true, kind: "sse", via: "gateway", prepare: trpcRawStream() },
+  {
+    id: "peer-sse",
+    label: "Portkey gateway (peer, SSE)",
+    stream: true,
+    kind: "sse",
+    via: "peer",
+    peer: true,
+    prepare: (c) => restStream({ base: peerBase(c.targets), headers: peerHeaders(c.targets) })(c),
+  },
+  {
+    id: "direct-sse64",
+    label: "direct → upstream (SSE, 64 chunks)",
+    stream: true,
+    kind: "sse64",
+    via: "direct",
+    prepare: (c) => restStream({ base: c.targets.upstream, body: restLongStreamBody, answer: LONG_ANSWER })(c),
+  },
+  {
+    id: "proxy-sse64",
+    label: "bare node:http proxy (SSE, 64 chunks)",
+    stream: true,
+    kind: "sse64",
+    via: "proxy",
+    prepare: (c) => restStream({ base: c.targets.proxy, body: restLongStreamBody, answer: LONG_ANSWER })(c),
+  },
+  {
+    id: "rest-sse64",
+    label: "Languru REST `stream: true`, 64 chunks",
+    stream: true,
+    kind: "sse64",
+    via: "gateway",
+    prepare: (c) => restStream({ base: c.targets.gateway, body: restLongStreamBody, answer: LONG_ANSWER })(c),
+  },
+  {
+    id: "rest-sse64-keys",
+    label: "Languru REST `stream: true`, 64 chunks, keys on",
+    stream: true,
+    kind: "sse64",
+    via: "gateway-keys",
+    prepare: (c) => restStream({ base: c.targets.gatewayKeys, body: restLongStreamBody, headers: keyHeaders(c.targets), answer: LONG_ANSWER })(c),
+  },
   {
     id: "rest-echo",
     label: "Languru REST, `echo` model (no upstream)",
     stream: false,
+    kind: "whole",
     via: "gateway",
     extra: true,
-    prepare: (c) => restComplete(c.targets.gateway, echoBody)(c),
+    prepare: (c) => restComplete({ base: c.targets.gateway, body: echoBody })(c),
   },
   {
     id: "rest-echo-sse",
     label: "Languru REST `stream: true`, `echo` model (no upstream)",
     stream: true,
+    kind: "sse",
     via: "gateway",
     extra: true,
-    prepare: (c) => restStream(c.targets.gateway, echoStreamBody)(c),
+    prepare: (c) => restStream({ base: c.targets.gateway, body: echoStreamBody })(c),
   },
 ];

@@ -138,6 +138,8 @@ export interface Config {
   resumeGraceMs: number;
   shutdownGraceMs: number;
   echoDelayMs: number;
+  /** `Access-Control-Allow-Origin` for browser apps (`LANGURU_CORS_ORIGIN`, default `*`). */
+  corsOrigin: string;
   providers: ProviderSettings[];
   models: ModelSettings[];
   routing: { timeouts: TimeoutSettings; retry: RetrySettings; cooldown: CooldownSettings };
@@ -164,6 +166,7 @@ const Env = AccessEnv.extend({
   LANGURU_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   LANGURU_ECHO_DELAY_MS: z.coerce.number().int().min(0).max(10_000).optional(),
   LANGURU_CONFIG: z.string().min(1).optional(),
+  LANGURU_CORS_ORIGIN: z.string().min(1).default("*"),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().default("https://api.openai.com/v1"),
   OPENAI_MODELS: z.string().default("gpt-4o-mini,gpt-4o,gpt-4.1-mini,gpt-4.1"),
@@ -202,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     resumeGraceMs: e.LANGURU_RESUME_GRACE_MS,
     shutdownGraceMs: e.LANGURU_SHUTDOWN_GRACE_MS,
     echoDelayMs: e.LANGURU_ECHO_DELAY_MS ?? file.echo.delayMs,
+    corsOrigin: e.LANGURU_CORS_ORIGIN,
     providers,
     models: file.models,
     routing: {
@@ -213,6 +217,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     configPath: e.LANGURU_CONFIG,
   };
 }
+
+const ModuleEnv = z.object({
+  LANGURU_SSE_PING_MS: z.coerce.number().int().positive().default(10_000),
+  LANGURU_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
+});
+
+/**
+ * Settings some modules need when they load, before any config exists (the tRPC setup's SSE ping
+ * interval, the bound on expanded tRPC inputs); read here so that every environment variable is read in this file.
+ */
+export const moduleSettings = (() => {
+  const e = check(ModuleEnv, process.env, "environment variable ");
+  return { ssePingMs: e.LANGURU_SSE_PING_MS, bodyLimitBytes: e.LANGURU_BODY_LIMIT };
+})();
 
 function check<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
   const result = schema.safeParse(value);

@@ -75,7 +75,7 @@ export function createGateway(config: Config): Gateway {
     // The SDK never batches; a batch would turn one request into any number of lookups or completions.
     allowBatching: false,
   });
-  const corsOrigin = process.env.LANGURU_CORS_ORIGIN ?? "*";
+  const corsOrigin = config.corsOrigin;
   const corsMiddleware = cors({ origin: corsOrigin, maxAge: 600, methods: ["GET", "POST", "HEAD", "OPTIONS"], exposedHeaders: EXPOSED_HEADERS });
   const bodyTimeouts = config.body ?? { timeoutMs: 60_000, minBytesPerSecond: 1_024 };
 

@@ -33,6 +33,26 @@ export function toTRPCError(err: unknown): TRPCError {
   return new TRPCError({ code, message: error.message, cause: error });
 }
 
+/**
+ * What a procedure (or a middleware after this one) threw, as its TRPCError: tRPC wraps anything
+ * that is not a TRPCError as INTERNAL_SERVER_ERROR with the thrown value as `cause`; this gives a
+ * LanguruError its own code (and so its HTTP status). Called once, by the first middleware.
+ */
+export function fromProcedureError(error: TRPCError): TRPCError {
+  const cause = error.cause;
+  if (error.code !== "INTERNAL_SERVER_ERROR" || cause === undefined || cause instanceof TRPCError) return error;
+  return toTRPCError(cause);
+}
+
+/** A subscription's chunks with errors thrown while iterating mapped like a procedure's: a middleware never sees those. */
+export async function* mappingErrors<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* items;
+  } catch (err) {
+    throw toTRPCError(err);
+  }
+}
+
 /** The LanguruError behind a TRPCError: ours, a zod input failure, or one of tRPC's own. */
 export function languruErrorOf(error: TRPCError): LanguruError {
   const cause = error.cause;

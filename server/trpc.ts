@@ -7,13 +7,14 @@ import { initTRPC } from "@trpc/server";
 import superjson, { type SuperJSONResult } from "superjson";
 import { InvalidRequestError, LanguruError } from "../shared/index.js";
 import { keyFromHeaders, type Caller } from "./access/index.js";
+import { moduleSettings } from "./config.js";
 import type { Context } from "./context.js";
 import { MAX_INPUT_DEPTH, assertBoundedJson } from "./limits/index.js";
-import { languruErrorOf, toTRPCError } from "./trpc-errors.js";
+import { fromProcedureError, languruErrorOf, toTRPCError } from "./trpc-errors.js";
 
-const pingIntervalMs = Number(process.env.LANGURU_SSE_PING_MS ?? 10_000);
+const pingIntervalMs = moduleSettings.ssePingMs;
 // The expanded input is held to the same bound as a body's bytes.
-const inputLimitBytes = Number(process.env.LANGURU_BODY_LIMIT ?? 4 * 1024 * 1024);
+const inputLimitBytes = moduleSettings.bodyLimitBytes;
 
 /**
  * superjson for inputs, minus `referentialEqualities`: superjson clients always send every copy in
@@ -58,33 +59,30 @@ function presentedKey(ctx: Context): string | null {
   return keyFromHeaders(ctx.headers) ?? ctx.connectionParams?.apiKey ?? null;
 }
 
+/** Every procedure's errors become their TRPCError here, once (subscriptions map theirs while iterating: `mappingErrors`). */
+const mapErrors = t.middleware(async function mapErrors({ next }) {
+  const result = await next();
+  return result.ok ? result : { ...result, error: fromProcedureError(result.error) };
+});
+
 /** With keys on, resolves the caller (401 without a valid key); with keys off, the caller stays unknown. */
 const authenticate = t.middleware(async function authenticate({ ctx, next }) {
-  let caller: Caller | undefined;
-  try {
-    caller = ctx.access ? await ctx.access.authenticate(presentedKey(ctx)) : undefined;
-  } catch (err) {
-    throw toTRPCError(err);
-  }
+  const caller: Caller | undefined = ctx.access ? await ctx.access.authenticate(presentedKey(ctx)) : undefined;
   return next({ ctx: { caller } });
 });
 
 /** With keys on, only the master key passes (401 without a valid key, 403 with another key). */
 const requireMaster = t.middleware(async function requireMaster({ ctx, next }) {
   if (!ctx.access) return next();
-  try {
-    await ctx.access.authenticateMaster(presentedKey(ctx));
-  } catch (err) {
-    throw toTRPCError(err);
-  }
+  await ctx.access.authenticateMaster(presentedKey(ctx));
   return next();
 });
 
 /** Builds a router. */
 export const router = t.router;
 /** A procedure anyone may call. */
-export const publicProcedure = t.procedure;
+export const publicProcedure = t.procedure.use(mapErrors);
 /** A procedure that needs an API key when keys are on; `ctx.caller` says whose. */
-export const keyProcedure = t.procedure.use(authenticate);
+export const keyProcedure = publicProcedure.use(authenticate);
 /** A procedure for the master key only, when keys are on (open when they are off). */
-export const adminProcedure = t.procedure.use(requireMaster);
+export const adminProcedure = publicProcedure.use(requireMaster);

@@ -50,7 +50,8 @@ export interface GenerationStore {
 }
 
 interface Generation {
-  chunks: ChatCompletionChunk[];
+  /** Each chunk as JSON: a string costs about its wire bytes, a parsed chunk several times that. */
+  chunks: string[];
   state: "running" | "done" | "failed" | "cancelled";
   error: LanguruError | null;
   controller: AbortController;
@@ -92,7 +93,7 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
   const pump = async (id: string, gen: Generation, stream: AsyncIterable<ChatCompletionChunk>) => {
     try {
       for await (const chunk of stream) {
-        gen.chunks.push(chunk);
+        gen.chunks.push(JSON.stringify(chunk));
         notify(gen);
       }
       gen.state = "done";
@@ -145,7 +146,7 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
       try {
         while (!signal.aborted) {
           while (next < gen.chunks.length) {
-            yield { index: next, chunk: gen.chunks[next] as ChatCompletionChunk };
+            yield { index: next, chunk: JSON.parse(gen.chunks[next] as string) as ChatCompletionChunk };
             next++;
           }
           if (gen.state === "done" || gen.state === "cancelled") return;

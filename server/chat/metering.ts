@@ -9,6 +9,9 @@
 import { AuthenticationError, LanguruError, type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
 import type { Access, Outcome, Reservation } from "../access/index.js";
 import { tokensOf } from "../access/index.js";
+import type { StreamObserver } from "../routing/attempt.js";
+import { CallerAbortedError } from "../routing/caller-aborted.js";
+import { normalizeRequest } from "../routing/encode.js";
 import type { ChatService } from "./service.js";
 
 /** Wraps a chat service so that every call needs an admitted caller and leaves a ledger row. */
@@ -22,9 +25,10 @@ export function meterChat(chat: ChatService, access: Access): ChatService {
   return {
     ...chat,
     async complete(request, options) {
-      const reservation = await admit(request, options.caller);
+      const normalized = normalizeRequest(request);
+      const reservation = await admit(normalized, options.caller);
       try {
-        const served = await chat.complete(request, options);
+        const served = await chat.complete(normalized, options);
         const usage = served.value.usage;
         access.settle(reservation, {
           deployment: served.route.deployment,
@@ -43,13 +47,17 @@ export function meterChat(chat: ChatService, access: Access): ChatService {
     },
 
     async stream(request, options) {
-      const reservation = await admit(request, options.caller);
-      const wantsUsage = request.stream_options?.include_usage === true;
-      const upstream: ChatCompletionRequest = wantsUsage ? request : { ...request, stream_options: { ...request.stream_options, include_usage: true } };
+      const normalized = normalizeRequest(request);
+      const reservation = await admit(normalized, options.caller);
+      const wantsUsage = normalized.stream_options?.include_usage === true;
+      const upstream: ChatCompletionRequest = wantsUsage
+        ? normalized
+        : { ...normalized, stream_options: { ...normalized.stream_options, include_usage: true } };
+      const meter = new StreamMeter({ access, reservation, wantsUsage, signal: options.signal });
       try {
-        const served = await chat.stream(upstream, options);
-        const value = metered(served.value, { access, reservation, wantsUsage, deployment: served.route.deployment, signal: options.signal });
-        return { ...served, value, headers: { ...served.headers, ...reservation.headers } };
+        const served = await chat.stream(upstream, { ...options, observer: meter });
+        meter.deployment = served.route.deployment;
+        return { ...served, headers: { ...served.headers, ...reservation.headers } };
       } catch (err) {
         access.settle(reservation, failed(err, options.signal, true));
         throw err;
@@ -62,35 +70,38 @@ interface MeterOptions {
   access: Access;
   reservation: Reservation;
   wantsUsage: boolean;
-  deployment: string;
   signal: AbortSignal;
 }
 
-/** Passes chunks on, notes the first one's time and the usage, and settles exactly once however the stream ends. */
-async function* metered(chunks: AsyncIterable<ChatCompletionChunk>, o: MeterOptions): AsyncGenerator<ChatCompletionChunk> {
-  let ttftMs: number | null = null;
-  let usage: Outcome["usage"] = null;
-  let text = "";
-  let outcome: Pick<Outcome, "status" | "errorType"> = { status: 499, errorType: "cancelled" };
-  try {
-    for await (const chunk of chunks) {
-      ttftMs ??= Date.now() - o.reservation.startedAt;
-      if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
-      for (const choice of chunk.choices) text += choice.delta.content ?? "";
-      if (o.wantsUsage) yield chunk;
-      else if (chunk.choices.length > 0 || !chunk.usage) yield withoutUsage(chunk);
-    }
-    outcome = { status: 200, errorType: null };
-  } catch (err) {
-    outcome = failed(err, o.signal, true);
-    throw err;
-  } finally {
-    o.access.settle(o.reservation, {
+/**
+ * The metering hook of one stream (the attempt pipeline calls it; no generator of its own): notes the
+ * first chunk's time and the usage, hides the usage the client did not ask for, and settles once.
+ */
+class StreamMeter implements StreamObserver {
+  /** Set once the route is known; the stream's chunks only flow after that. */
+  deployment: string | null = null;
+  private ttftMs: number | null = null;
+  private usage: Outcome["usage"] = null;
+  private text = "";
+
+  constructor(private readonly o: MeterOptions) {}
+
+  chunk(chunk: ChatCompletionChunk): ChatCompletionChunk | null {
+    this.ttftMs ??= Date.now() - this.o.reservation.startedAt;
+    if (chunk.usage) this.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+    for (const choice of chunk.choices) this.text += choice.delta.content ?? "";
+    if (this.o.wantsUsage) return chunk;
+    return chunk.choices.length > 0 || !chunk.usage ? withoutUsage(chunk) : null;
+  }
+
+  end(error: unknown): void {
+    const outcome = error === null ? { status: 200, errorType: null } : failed(error, this.o.signal, true);
+    this.o.access.settle(this.o.reservation, {
       ...outcome,
-      deployment: o.deployment,
-      usage,
-      completionEstimate: usage ? undefined : tokensOf(text),
-      ttftMs,
+      deployment: this.deployment,
+      usage: this.usage,
+      completionEstimate: this.usage ? undefined : tokensOf(this.text),
+      ttftMs: this.ttftMs,
       stream: true,
     });
   }
@@ -107,7 +118,7 @@ function completionTokensOf(completion: ChatCompletion): number {
 }
 
 function failed(err: unknown, signal: AbortSignal, stream: boolean): Pick<Outcome, "status" | "errorType" | "deployment" | "usage" | "ttftMs" | "stream"> {
-  const left = signal.aborted;
+  const left = signal.aborted || err instanceof CallerAbortedError;
   return {
     status: left ? 499 : err instanceof LanguruError ? err.status : 500,
     errorType: left ? "cancelled" : err instanceof LanguruError ? err.type : "api_error",

@@ -6,16 +6,18 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Model } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
 import type { Config } from "../config.js";
+import type { StreamObserver } from "../routing/attempt.js";
 import type { DeploymentSnapshot } from "../routing/deployment.js";
 import { createModelRegistry, type ModelRegistry } from "../routing/registry.js";
-import { route, type Routed } from "../routing/router.js";
-import { completeWithin, streamWithin } from "../routing/timeouts.js";
+import { routeCompletion, routeStream, type Routed } from "../routing/router.js";
 
 /** Options of one call; the signal comes from the door and reaches the upstream request. */
 export interface CallOptions {
   signal: AbortSignal;
   /** Who is calling, once a door authenticated them; required when keys are on (see `meterChat`). */
   caller?: Caller;
+  /** Sees a stream's chunks as they pass and its end (metering); ignored for whole completions. */
+  observer?: StreamObserver | null;
 }
 
 /** A routed result plus the response headers the door should send (`x-ratelimit-*`). */
@@ -44,14 +46,14 @@ export function createChatService(config: Config): ChatService {
   let registry: ModelRegistry = createModelRegistry(config);
 
   return {
-    complete: (request, { signal }) => route(registry, request, signal, (d, upstream, s, model) => completeWithin(d, upstream, s, model.timeouts)),
-    stream: (request, { signal }) => route(registry, request, signal, (d, upstream, s, model) => streamWithin(d, upstream, s, model.timeouts)),
+    complete: (request, { signal }) => routeCompletion(registry, request, { signal }),
+    stream: (request, { signal, observer }) => routeStream(registry, request, { signal, observer }),
     models: () => registry.list(),
     deployments: () => registry.deployments(),
     ready: () => registry.ready,
     async reload(next) {
       const old = registry;
-      registry = createModelRegistry(next);
+      registry = createModelRegistry(next, old);
       await registry.ready;
       void retire(old, next.shutdownGraceMs);
     },

@@ -1,149 +1,279 @@
 /**
  * The provider for every OpenAI-compatible upstream (OpenAI, Azure, Ollama, vLLM, Groq, OpenRouter):
- * one kind, parameterised by base URL, key and headers, driven by the `openai` SDK, which already
- * parses SSE into typed chunks.
+ * one kind, parameterised by base URL, key and headers, over the lean transport (undici `Pool`) with
+ * SSE parsed in `sse.ts`. Errors are mapped through the `openai` SDK's error classes, so that both
+ * paths classify an upstream answer the same way. No timers here: the attempt pipeline owns them.
  */
-import OpenAI, { APIError, APIUserAbortError } from "openai";
-import { Agent, fetch as undiciFetch } from "undici";
-import { TimeoutError, UpstreamError, isRecord, type ChatCompletion, type ChatCompletionChunk } from "../../shared/index.js";
+import { APIConnectionError, APIError } from "openai";
+import { UpstreamError, isRecord, type ChatCompletion, type ChatCompletionChunk } from "../../shared/index.js";
 import type { ProviderSettings } from "../config.js";
+import { sseSplitter, type SseMessage } from "./sse.js";
+import { createTransport, type UpstreamResponse } from "./transport.js";
 import type { Provider, UpstreamRequest } from "./types.js";
 import { fromUpstreamError } from "./upstream-errors.js";
-import { log } from "../log.js";
+
+// An error body or a non-streamed completion larger than this is not worth reading whole.
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+// How long a stream's body may take to end after [DONE] before its connection is closed instead.
+const DRAIN_MS = 1_000;
 
 /** Creates a provider for one configured upstream. */
 export function createOpenAICompatibleProvider(settings: ProviderSettings): Provider {
-  // A connection pool of its own, so that shutdown and config reloads can close its sockets.
-  const agent = new Agent({ keepAliveTimeout: 10_000 });
-  const client = new OpenAI({
-    apiKey: settings.apiKey,
+  const transport = createTransport({
     baseURL: settings.baseURL,
-    defaultHeaders: settings.headers,
-    timeout: settings.timeoutMs,
-    // One retry loop lives in the gateway; the SDK's own would hide failures from it.
-    maxRetries: 0,
-    fetch: undiciFetch as unknown as typeof globalThis.fetch,
-    fetchOptions: { dispatcher: agent } as OpenAI.RequestOptions["fetchOptions"],
-    // The SDK's own complaints (malformed SSE, ...) go to our log, not to stderr.
-    logger: log.child({ provider: settings.name }),
-    logLevel: "warn",
+    headers: { authorization: `Bearer ${settings.apiKey}`, ...settings.headers },
   });
   const identity = { name: settings.name, secrets: [settings.apiKey] };
-  // The SDK's `timeout` stops at the response headers; this one also covers the body and every chunk.
-  const watch = (signal: AbortSignal) => watchdog(signal, settings.timeoutMs);
-  const failure = (err: unknown, dog: Watchdog) => (dog.expired ? new TimeoutError(`upstream '${settings.name}' timed out`) : fromUpstreamError(err, identity));
+  const failure = (err: unknown, signal: AbortSignal) => fromUpstreamError(signal.aborted ? aborted(settings.name) : err, identity);
+
+  // Sends the request; settles with a 2xx response, or throws the upstream's error mapped.
+  const open = async (body: string, signal: AbortSignal): Promise<UpstreamResponse> => {
+    let res: UpstreamResponse;
+    try {
+      res = await transport.post({ path: "/chat/completions", body, signal });
+    } catch (err) {
+      throw failure(signal.aborted ? err : new APIConnectionError({ cause: err instanceof Error ? err : undefined }), signal);
+    }
+    if (res.status >= 200 && res.status < 300) return res;
+    const text = await readText(res, MAX_ERROR_BODY_BYTES).catch(() => "");
+    const json = asObject(parseJson(text));
+    // As the SDK does: the JSON error body when there is one, else the raw text as the message.
+    throw failure(APIError.generate(res.status, json, json ? undefined : text, new Headers(res.headers)), signal);
+  };
 
   return {
     name: settings.name,
-    async complete(request, signal) {
-      const dog = watch(signal);
+    timeoutMs: settings.timeoutMs,
+    async complete(request, signal, encoded) {
+      const res = await open(encoded ?? JSON.stringify({ ...request, stream: false }), signal);
       try {
-        const body = { ...request, stream: false } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
-        return asCompletion(await client.chat.completions.create(body, { signal: dog.signal }), settings.name);
+        return asCompletion(parseJson(await readText(res, MAX_BODY_BYTES)), settings.name);
       } catch (err) {
-        throw failure(err, dog);
-      } finally {
-        dog.stop();
+        throw failure(err, signal);
       }
     },
-    async stream(request, signal) {
-      const dog = watch(signal);
-      const body = { ...request, stream: true } as OpenAI.Chat.ChatCompletionCreateParamsStreaming;
-      const stream = await client.chat.completions.create(body, { signal: dog.signal }).catch((err: unknown) => {
-        dog.stop();
-        throw failure(err, dog);
-      });
-      return watchChunks(stream as AsyncIterable<ChatCompletionChunk>, { dog, caller: signal, failure });
+    async stream(request, signal, encoded) {
+      const res = await open(encoded ?? JSON.stringify({ ...request, stream: true }), signal);
+      if (!isEventStream(res.headers["content-type"])) {
+        // A 200 that is not SSE: an error body in JSON, or an HTML page from a proxy; never an empty stream.
+        const answer = parseJson(await readText(res, MAX_ERROR_BODY_BYTES).catch(() => ""));
+        if (isRecord(answer) && isRecord(answer.error)) throw failure(APIError.generate(undefined, answer, undefined, undefined), signal);
+        throw new UpstreamError(
+          `upstream '${settings.name}' answered a stream request with '${res.headers["content-type"] ?? "no content type"}', not an event stream`,
+        );
+      }
+      return chunksOf(res, { signal, failure, name: settings.name });
     },
     async listModels(signal) {
       try {
-        const ids: string[] = [];
-        for await (const model of client.models.list({ signal })) ids.push(model.id);
-        return ids;
+        const res = await transport.get("/models", signal);
+        const text = await readText(res, MAX_ERROR_BODY_BYTES * 16);
+        if (res.status < 200 || res.status >= 300) throw APIError.generate(res.status, asObject(parseJson(text)), text, new Headers(res.headers));
+        const list = parseJson(text);
+        const data = isRecord(list) && Array.isArray(list.data) ? list.data : [];
+        return data.flatMap((m: unknown) => (isRecord(m) && typeof m.id === "string" ? [m.id] : []));
       } catch (err) {
-        throw fromUpstreamError(err, identity);
+        throw failure(err, signal);
       }
     },
-    async close() {
-      await agent.close();
-    },
+    close: () => transport.close(),
   };
 }
 
+interface ChunkOptions {
+  signal: AbortSignal;
+  failure: (err: unknown, signal: AbortSignal) => Error;
+  name: string;
+}
+
 /**
- * Yields the upstream's chunks with the watchdog running only while waiting for the next one (a slow
- * client is not the upstream's silence). The SDK ends a stream quietly when its signal aborts; here
- * that end becomes the error it is, so a cut stream never looks complete.
+ * The typed chunks of an SSE body. Ends at `[DONE]`; an `error` event or an `{"error": ...}` payload,
+ * malformed JSON, and a body that ends before `[DONE]` with no finish reason seen (a cut stream) are
+ * errors; the consumer leaving early destroys the body, which closes the upstream connection.
  */
-async function* watchChunks(
-  stream: AsyncIterable<ChatCompletionChunk>,
-  options: { dog: Watchdog; caller: AbortSignal; failure: (err: unknown, dog: Watchdog) => Error },
-): AsyncGenerator<ChatCompletionChunk> {
-  const { dog, caller, failure } = options;
+async function* chunksOf(res: UpstreamResponse, { signal, failure, name }: ChunkOptions): AsyncGenerator<ChatCompletionChunk> {
+  const reader = new ChunkReader(res.body, name);
+  let finished = false;
   try {
-    for await (const chunk of stream) {
-      dog.pause();
-      yield chunk;
-      dog.restart();
+    while (true) {
+      const chunk = reader.next();
+      if (chunk) {
+        yield chunk;
+        continue;
+      }
+      if (reader.failure) throw reader.failure;
+      if (reader.state.done || reader.ended) break;
+      await reader.readable();
     }
+    if (!reader.state.done && (signal.aborted || !reader.state.sawFinish))
+      throw new UpstreamError(`upstream '${name}' ended the stream before it was complete`);
+    finished = true;
   } catch (err) {
-    throw failure(err, dog);
+    finished = true;
+    throw failure(err, signal);
   } finally {
-    dog.stop();
+    reader.detach();
+    // Left early (or failed): the connection cannot be reused mid-body; destroying it closes the socket.
+    // After [DONE] only the body's terminator is left: read it, so the connection goes back to the pool.
+    if (!finished || reader.failure) res.body.destroy();
+    else if (!res.body.readableEnded) drain(res.body);
   }
-  if (dog.expired || caller.aborted) throw failure(new APIUserAbortError(), dog);
+}
+
+// Chunks ready before the body is paused: enough to smooth bursts, few enough to bound memory.
+const READ_AHEAD = 32;
+
+/**
+ * Reads a body with `data` events (cheaper than a Readable's async iterator, one promise per wait
+ * instead of per piece) into a bounded queue of chunks, pausing the body when the consumer lags.
+ */
+class ChunkReader {
+  readonly state = { done: false, sawFinish: false };
+  failure: unknown = null;
+  ended = false;
+  private readonly queue: ChatCompletionChunk[] = [];
+  private head = 0;
+  private wake: (() => void) | null = null;
+  private readonly splitter = sseSplitter();
+  private readonly onData = (bytes: Buffer) => this.take(() => this.splitter.push(bytes));
+  private readonly onEnd = () => {
+    this.take(() => this.splitter.end());
+    this.ended = true;
+    this.notify();
+  };
+  private readonly onError = (err: unknown) => {
+    this.failure ??= err;
+    this.notify();
+  };
+  // A connection cut mid-body closes it without `end`: a cut stream, never a complete one.
+  private readonly onClose = () => {
+    if (!this.ended && !this.state.done) this.failure ??= new UpstreamError(`upstream '${this.name}' closed the connection mid-stream`);
+    this.notify();
+  };
+
+  constructor(
+    private readonly body: UpstreamResponse["body"],
+    private readonly name: string,
+  ) {
+    body.on("data", this.onData);
+    body.on("end", this.onEnd);
+    body.on("error", this.onError);
+    body.on("close", this.onClose);
+  }
+
+  /** The next queued chunk, or null. */
+  next(): ChatCompletionChunk | null {
+    if (this.head === this.queue.length) return null;
+    const chunk = this.queue[this.head] as ChatCompletionChunk;
+    this.queue[this.head++] = undefined as unknown as ChatCompletionChunk;
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      if (!this.state.done && this.body.isPaused()) this.body.resume();
+    }
+    return chunk;
+  }
+
+  /** Resolves when a chunk, the end or a failure arrived. */
+  readable(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  /** Stops listening (the body is then destroyed or drained by the caller). */
+  detach(): void {
+    this.body.off("data", this.onData);
+    this.body.off("end", this.onEnd);
+    this.body.off("error", this.onError);
+    this.body.off("close", this.onClose);
+  }
+
+  private take(split: () => SseMessage[]): void {
+    if (this.state.done || this.failure) return;
+    try {
+      for (const message of split()) {
+        const chunk = chunkOf(message, this.state, this.name);
+        if (chunk) this.queue.push(chunk);
+        if (this.state.done) break;
+      }
+    } catch (err) {
+      this.failure = err;
+    }
+    if (this.state.done || this.failure || this.queue.length - this.head >= READ_AHEAD) this.body.pause();
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+}
+
+/** One message as a chunk; null for `[DONE]` (and `state.done` set). Error events and bad JSON throw. */
+function chunkOf(message: SseMessage, state: { done: boolean; sawFinish: boolean }, name: string): ChatCompletionChunk | null {
+  if (message.data === "[DONE]") {
+    state.done = true;
+    return null;
+  }
+  const payload = parseJson(message.data);
+  if (payload === undefined) throw new UpstreamError(`upstream '${name}' sent an event that is not JSON`);
+  if (isRecord(payload) && (message.event === "error" || isRecord(payload.error))) throw APIError.generate(undefined, payload, undefined, undefined);
+  const chunk = payload as ChatCompletionChunk;
+  if (!state.sawFinish && Array.isArray(chunk.choices)) state.sawFinish = chunk.choices.some((c) => c.finish_reason != null);
+  return chunk;
+}
+
+// Lets a finished body's last bytes arrive (bounded), so its keep-alive connection can be reused.
+function drain(body: UpstreamResponse["body"]): void {
+  const timer = setTimeout(() => body.destroy(), DRAIN_MS);
+  body.once("end", () => clearTimeout(timer));
+  body.once("close", () => clearTimeout(timer));
+  body.resume();
 }
 
 /** A whole completion, or a 502: some upstreams answer 200 with an HTML page, nothing, or an error body. */
 function asCompletion(result: unknown, provider: string): ChatCompletion {
-  if (isRecord(result) && isRecord(result.error)) throw new APIError(undefined, result.error, undefined, undefined);
+  if (isRecord(result) && isRecord(result.error)) throw APIError.generate(undefined, result, undefined, undefined);
   if (isRecord(result) && Array.isArray(result.choices)) return result as ChatCompletion;
   throw new UpstreamError(`upstream '${provider}' answered with something that is not a chat completion`);
 }
 
-interface Watchdog {
-  /** Aborts when the caller aborts or the watchdog expires. */
-  signal: AbortSignal;
-  /** True once `ms` passed while running. */
-  readonly expired: boolean;
-  pause(): void;
-  restart(): void;
-  stop(): void;
+async function readText(res: UpstreamResponse, limit: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of res.body as AsyncIterable<Buffer>) {
+    size += part.length;
+    if (size > limit) {
+      res.body.destroy();
+      throw new UpstreamError(`upstream answer larger than ${limit} bytes`);
+    }
+    parts.push(part);
+  }
+  return parts.length === 1 ? (parts[0] as Buffer).toString("utf8") : Buffer.concat(parts).toString("utf8");
 }
 
-/** A signal that follows `caller` and also aborts after `ms` of running time without a restart. */
-function watchdog(caller: AbortSignal, ms: number): Watchdog {
-  const controller = new AbortController();
-  let expired = false;
-  let running = true;
-  // One timer per call, re-armed with refresh() per chunk: a new setTimeout per chunk costs more.
-  const timer = setTimeout(function expire() {
-    if (!running) return;
-    expired = true;
-    controller.abort();
-  }, ms);
-  const follow = () => controller.abort(caller.reason);
-  if (caller.aborted) follow();
-  else caller.addEventListener("abort", follow, { once: true });
-  return {
-    signal: controller.signal,
-    get expired() {
-      return expired;
-    },
-    pause() {
-      running = false;
-    },
-    restart() {
-      running = true;
-      timer.refresh();
-    },
-    stop() {
-      running = false;
-      clearTimeout(timer);
-      caller.removeEventListener("abort", follow);
-    },
-  };
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
-/** The upstream request body as the SDK types it, for providers that need it. */
+function asObject(value: unknown): Record<string, unknown> | undefined {
+  return isRecord(value) ? value : undefined;
+}
+
+function isEventStream(contentType: string | undefined): boolean {
+  return contentType?.toLowerCase().startsWith("text/event-stream") === true;
+}
+
+function aborted(name: string): UpstreamError {
+  return new UpstreamError(`request to upstream '${name}' was aborted`, { code: "aborted" });
+}
+
+/** The upstream request body as the provider sends it. */
 export type { UpstreamRequest };

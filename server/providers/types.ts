@@ -9,13 +9,15 @@ export type UpstreamRequest = ChatCompletionRequest & { messages: ChatMessage[];
 export interface Provider {
   /** The provider's configured name; `owned_by` in the model list. */
   readonly name: string;
-  /** One whole completion. */
-  complete(request: UpstreamRequest, signal: AbortSignal): Promise<ChatCompletion>;
+  /** The provider's own bound on one upstream wait (ms), which the attempt pipeline folds into its timers. */
+  readonly timeoutMs?: number;
+  /** One whole completion; `encoded` is the request already serialized as the upstream body, when the caller has it. */
+  complete(request: UpstreamRequest, signal: AbortSignal, encoded?: string): Promise<ChatCompletion>;
   /**
    * Opens a stream. The promise settles once the upstream accepted the request, so that errors
    * before the first chunk (bad request, unknown model, rate limit) become a plain HTTP error.
    */
-  stream(request: UpstreamRequest, signal: AbortSignal): Promise<AsyncIterable<ChatCompletionChunk>>;
+  stream(request: UpstreamRequest, signal: AbortSignal, encoded?: string): Promise<AsyncIterable<ChatCompletionChunk>>;
   /** The upstream's own model ids (`GET /models`), for discovery. */
   listModels?(signal: AbortSignal): Promise<string[]>;
   /** Closes the provider's connections (shutdown, or a reload retiring it). */

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { ChatCompletionRequest, LanguruError, NotFoundError, ServiceUnavailableError, fromZodError } from "../../shared/index.js";
 import { keyFromHeaders, type Access, type Caller } from "../access/index.js";
 import type { ChatService } from "../chat/service.js";
+import { visibleModels } from "../chat/visible-models.js";
 import type { RouteInfo } from "../routing/router.js";
 import { readJsonBody } from "./body.js";
 import { sendError, sendJson } from "./respond.js";
@@ -57,7 +58,7 @@ export function createRestHandler(options: RestOptions) {
     }
   };
 
-  const visible = (caller: Caller | undefined) => chat.models().filter((m) => !access || !caller || access.allows(caller, m.id));
+  const visible = (caller: Caller | undefined) => visibleModels(chat.models(), access, caller);
 
   const listModels: Handler = async (_req, res, _param, caller) => sendJson(res, 200, { object: "list", data: visible(caller) });
 

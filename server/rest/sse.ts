@@ -7,7 +7,11 @@ import type { ServerResponse } from "node:http";
 import type { ChatCompletionChunk } from "../../shared/index.js";
 import { asLanguruError } from "./respond.js";
 
-/** Writes a chunk stream to the response, honouring backpressure; never throws. */
+/**
+ * Writes a chunk stream to the response, honouring backpressure; never throws. The headers go out
+ * with the first frame (one write, not two): the service only hands over a stream whose first
+ * chunk already arrived.
+ */
 export async function writeChunkStream(res: ServerResponse, chunks: AsyncIterable<ChatCompletionChunk>, headers: Record<string, string> = {}): Promise<void> {
   res.writeHead(200, {
     ...headers,
@@ -17,7 +21,6 @@ export async function writeChunkStream(res: ServerResponse, chunks: AsyncIterabl
     // Tells nginx-style proxies not to buffer the stream.
     "x-accel-buffering": "no",
   });
-  res.flushHeaders();
   try {
     for await (const chunk of chunks) {
       if (res.destroyed) return;

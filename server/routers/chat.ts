@@ -25,13 +25,9 @@ const GenerateInput = ChatCompletionParams.safeExtend({ lastEventId: z.string().
 export const chatRouter = router({
   /** One whole `ChatCompletion`; `languru` says which deployment answered after how many tries. */
   completions: keyProcedure.input(ChatCompletionParams).mutation(async ({ input, ctx, signal }) => {
-    try {
-      const request = { ...requestFromParams(input), stream: false };
-      const { value, route } = await ctx.chat.complete(request, { signal: signal ?? new AbortController().signal, caller: ctx.caller });
-      return { ...value, languru: route };
-    } catch (err) {
-      throw toTRPCError(err);
-    }
+    const request = { ...requestFromParams(input), stream: false };
+    const { value, route } = await ctx.chat.complete(request, { signal: signal ?? new AbortController().signal, caller: ctx.caller });
+    return { ...value, languru: route };
   }),
 
   /**
@@ -39,13 +35,9 @@ export const chatRouter = router({
    * `chat.stream`, and (as `languru`) the route that answered. Errors before the first chunk are thrown here.
    */
   start: keyProcedure.input(ChatCompletionParams).mutation(async ({ input, ctx, signal }) => {
-    try {
-      // The client leaving before the first chunk stops the upstream call and its retries.
-      const { id, route } = await ctx.generations.start({ ...requestFromParams(input), stream: true }, ctx.caller, signal);
-      return { id, token: ctx.tickets.issue(id, ctx.caller), languru: route };
-    } catch (err) {
-      throw toTRPCError(err);
-    }
+    // The client leaving before the first chunk stops the upstream call and its retries.
+    const { id, route } = await ctx.generations.start({ ...requestFromParams(input), stream: true }, ctx.caller, signal);
+    return { id, token: ctx.tickets.issue(id, ctx.caller), languru: route };
   }),
 
   /**

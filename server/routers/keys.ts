@@ -3,7 +3,6 @@ import { z } from "zod";
 import { InvalidRequestError } from "../../shared/index.js";
 import type { Admin } from "../access/index.js";
 import { adminProcedure, router } from "../trpc.js";
-import { toTRPCError } from "../trpc-errors.js";
 
 const limit = z.int().positive().nullable().optional();
 
@@ -35,26 +34,18 @@ const KeyId = z.strictObject({ id: z.string().min(1) });
 /** The admin service, or a 400 explaining that keys are off. */
 export function adminOf(ctx: { admin: Admin | null }): Admin {
   if (!ctx.admin)
-    throw toTRPCError(new InvalidRequestError("Access control is off: start the gateway with LANGURU_MASTER_KEY to manage keys.", { code: "access_disabled" }));
+    throw new InvalidRequestError("Access control is off: start the gateway with LANGURU_MASTER_KEY to manage keys.", { code: "access_disabled" });
   return ctx.admin;
 }
-
-const guard = async <T>(run: () => Promise<T>): Promise<T> => {
-  try {
-    return await run();
-  } catch (err) {
-    throw toTRPCError(err);
-  }
-};
 
 /** The keys router. */
 export const keysRouter = router({
   /** Creates a key: `{ key, record }`; store `key` now, it is never shown again. */
-  create: adminProcedure.input(KeySettingsInput).mutation(({ input, ctx }) => guard(() => adminOf(ctx).createKey(input))),
+  create: adminProcedure.input(KeySettingsInput).mutation(({ input, ctx }) => adminOf(ctx).createKey(input)),
   /** Every key (revoked ones too), without hashes. */
-  list: adminProcedure.query(({ ctx }) => guard(() => adminOf(ctx).listKeys())),
+  list: adminProcedure.query(({ ctx }) => adminOf(ctx).listKeys()),
   /** Changes the given settings; applies on this replica at once, on others within the key cache time. */
-  update: adminProcedure.input(KeyId.extend({ patch: KeyPatchInput })).mutation(({ input, ctx }) => guard(() => adminOf(ctx).updateKey(input.id, input.patch))),
+  update: adminProcedure.input(KeyId.extend({ patch: KeyPatchInput })).mutation(({ input, ctx }) => adminOf(ctx).updateKey(input.id, input.patch)),
   /** Revokes a key for good (its ledger rows stay). */
-  revoke: adminProcedure.input(KeyId).mutation(({ input, ctx }) => guard(() => adminOf(ctx).revokeKey(input.id))),
+  revoke: adminProcedure.input(KeyId).mutation(({ input, ctx }) => adminOf(ctx).revokeKey(input.id)),
 });

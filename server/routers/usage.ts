@@ -1,7 +1,6 @@
 /** `usage.*`: the usage ledger, master key only. */
 import { z } from "zod";
 import { adminProcedure, router } from "../trpc.js";
-import { toTRPCError } from "../trpc-errors.js";
 import { adminOf } from "./keys.js";
 
 /** Which rows: by key, model and time range (`from` inclusive, `to` exclusive). */
@@ -18,11 +17,5 @@ export const UsageQueryInput = z
 /** The usage router. */
 export const usageRouter = router({
   /** Ledger rows (newest first, up to `limit`, default 1000) and totals over every matching row. */
-  query: adminProcedure.input(UsageQueryInput).query(async ({ input, ctx }) => {
-    try {
-      return await adminOf(ctx).usage(input);
-    } catch (err) {
-      throw toTRPCError(err);
-    }
-  }),
+  query: adminProcedure.input(UsageQueryInput).query(({ input, ctx }) => adminOf(ctx).usage(input)),
 });

@@ -5,12 +5,12 @@ import type { Deployment } from "./deployment.js";
 export type Strategy = "weighted" | "least-busy";
 
 /**
- * Returns a deployment that is not cooling, preferring those not yet tried by this request, or
- * null when every deployment is cooling.
+ * Returns a deployment that may take a request (not cooling, no probe out), preferring those not yet
+ * tried by this request, or null when none may.
  */
 export function pickDeployment(deployments: Deployment[], strategy: Strategy, tried: ReadonlySet<Deployment>, random = Math.random): Deployment | null {
   const now = Date.now();
-  const ready = deployments.filter((d) => !d.health.cooling(now));
+  const ready = deployments.filter((d) => d.health.available(now));
   if (ready.length === 0) return null;
   const fresh = ready.filter((d) => !tried.has(d));
   const pool = fresh.length > 0 ? fresh : ready;

@@ -12,6 +12,8 @@ export interface Deployment {
   weight: number;
   /** Requests in flight now (least-busy balancing reads it); shared by every model using the deployment. */
   load: { inFlight: number };
+  /** Requests in flight on this registry's instance (a reload retires the old one once it reaches 0). */
+  active: { count: number };
   health: DeploymentHealth;
 }
 

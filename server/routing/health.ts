@@ -17,8 +17,10 @@ export class DeploymentHealth {
   private failures = 0;
   private cooldownUntil = 0;
   private probing = false;
+  /** A probe is out: until it ends, no other request may use the deployment. */
+  private probeInFlight = false;
 
-  constructor(private readonly policy: CooldownSettings) {}
+  constructor(private policy: CooldownSettings) {}
 
   /** True while the deployment is out of rotation. */
   cooling(now = Date.now()): boolean {
@@ -30,9 +32,17 @@ export class DeploymentHealth {
     return Math.max(0, this.cooldownUntil - now);
   }
 
-  /** Marks the start of a call; after a cooldown the first call is the probe. */
+  /** True when a request may use it now: healthy, or back from cooldown with no probe out yet. */
+  available(now = Date.now()): boolean {
+    return !this.probeInFlight && now >= this.cooldownUntil;
+  }
+
+  /** Marks the start of a call; after a cooldown the first call is the probe, and the only one until it ends. */
   begin(now = Date.now()): void {
-    if (this.cooldownUntil !== 0 && now >= this.cooldownUntil) this.probing = true;
+    if (this.cooldownUntil !== 0 && now >= this.cooldownUntil) {
+      this.probing = true;
+      this.probeInFlight = true;
+    }
   }
 
   /** A call succeeded. */
@@ -40,15 +50,27 @@ export class DeploymentHealth {
     this.failures = 0;
     this.cooldownUntil = 0;
     this.probing = false;
+    this.probeInFlight = false;
   }
 
   /** A call failed in a way that says something about the deployment (not the caller). */
   failure(now = Date.now()): void {
     this.failures++;
+    this.probeInFlight = false;
     if (this.probing || this.failures >= this.policy.failures) {
       this.cooldownUntil = now + this.policy.cooldownMs;
       this.probing = false;
     }
+  }
+
+  /** A call ended in a way that says nothing about the deployment (the caller's mistake or leaving): a probe may go again. */
+  release(): void {
+    this.probeInFlight = false;
+  }
+
+  /** Takes the policy of a reloaded config, keeping the state. */
+  adopt(policy: CooldownSettings): void {
+    this.policy = policy;
   }
 
   /** The visible state. */

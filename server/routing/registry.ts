@@ -24,6 +24,14 @@ export interface RoutedModel {
   retry: RetrySettings;
 }
 
+/** What a deployment carries over a reload. */
+export interface CarriedState {
+  load: Deployment["load"];
+  health: Deployment["health"];
+  /** The public model it was listed under. */
+  model: string;
+}
+
 /** Resolves model names, lists what is routable, and shows deployment health. */
 export interface ModelRegistry {
   /** The model for a name, alias or `provider/model`; throws NotFoundError (404 `model_not_found`). */
@@ -32,8 +40,10 @@ export interface ModelRegistry {
   list(): Model[];
   /** Health and load of every deployment. */
   deployments(): DeploymentSnapshot[];
-  /** Requests in flight over all deployments. */
+  /** Requests in flight on this registry (not those of a newer one sharing a deployment's state). */
   inFlight(): number;
+  /** Every deployment's load and health by id, which a reloaded registry takes over. */
+  states(): Map<string, CarriedState>;
   /** Resolves once the first discovery round ended (at most a few seconds). */
   ready: Promise<void>;
   /** Stops discovery and closes the providers' connections. */
@@ -46,8 +56,11 @@ const DISCOVERY_STARTUP_WAIT_MS = 3_000;
 const MAX_MODEL_NAME_LENGTH = 256;
 const MAX_ADDRESSED = 1_000;
 
-/** Builds the registry from a config. */
-export function createModelRegistry(config: Config): ModelRegistry {
+/**
+ * Builds the registry from a config. With `previous` (a reload), a deployment that still exists keeps
+ * its in-flight count and cooldown state, so old streams stay visible and a sick upstream stays out.
+ */
+export function createModelRegistry(config: Config, previous?: ModelRegistry): ModelRegistry {
   const created = Math.floor(Date.now() / 1000);
   rememberSecrets(config.providers.flatMap((p) => [p.apiKey, ...Object.values(p.headers)]));
   const providers = new Map<string, { provider: Provider; settings: ProviderSettings | null }>();
@@ -56,12 +69,19 @@ export function createModelRegistry(config: Config): ModelRegistry {
 
   // One Deployment object per provider/model, so health and load are shared by every name using it.
   const deploymentsById = new Map<string, Deployment>();
+  // Taken once: holding `previous` itself would chain every registry ever loaded.
+  const carry = previous?.states() ?? new Map<string, CarriedState>();
+  const active = { count: 0 };
   const deployment = (providerName: string, upstreamModel: string, weight = 1): Deployment => {
     const id = `${providerName}/${upstreamModel}`;
     let d = deploymentsById.get(id);
     if (!d) {
       const provider = providers.get(providerName)!.provider;
-      d = { id, provider, upstreamModel, weight, load: { inFlight: 0 }, health: new DeploymentHealth(config.routing.cooldown) };
+      const carried = carry.get(id);
+      carried?.health.adopt(config.routing.cooldown);
+      const load = carried?.load ?? { inFlight: 0 };
+      const health = carried?.health ?? new DeploymentHealth(config.routing.cooldown);
+      d = { id, provider, upstreamModel, weight, load, health, active };
       deploymentsById.set(id, d);
     }
     return weight === d.weight ? d : { ...d, weight };
@@ -113,6 +133,12 @@ export function createModelRegistry(config: Config): ModelRegistry {
     return routed;
   };
 
+  const modelNames = () => {
+    const names = new Map<string, string>();
+    for (const routed of [...models.values(), ...addressed.values()]) for (const d of routed.deployments) names.set(d.id, routed.name);
+    return names;
+  };
+
   const abort = new AbortController();
   const timers: NodeJS.Timeout[] = [];
   const discover = async (name: string, provider: Provider) => {
@@ -157,16 +183,25 @@ export function createModelRegistry(config: Config): ModelRegistry {
       return [...out.values()];
     },
     deployments() {
-      const names = new Map<string, string>();
-      for (const routed of [...models.values(), ...addressed.values()]) for (const d of routed.deployments) names.set(d.id, routed.name);
-      return [...deploymentsById.values()].map((d) => ({
+      const names = modelNames();
+      const own = [...deploymentsById.values()].map((d) => ({
         id: d.id,
         model: names.get(d.id) ?? d.upstreamModel,
         inFlight: d.load.inFlight,
         ...d.health.snapshot(),
       }));
+      // Deployments the reload removed still show while their old requests run.
+      const leaving = [...carry].filter(([id, state]) => !deploymentsById.has(id) && state.load.inFlight > 0);
+      return [...own, ...leaving.map(([id, state]) => ({ id, model: state.model, inFlight: state.load.inFlight, ...state.health.snapshot() }))];
     },
-    inFlight: () => [...deploymentsById.values()].reduce((sum, d) => sum + d.load.inFlight, 0),
+    inFlight: () => active.count,
+    states() {
+      const names = modelNames();
+      const out = new Map<string, CarriedState>();
+      for (const [id, state] of carry) if (state.load.inFlight > 0) out.set(id, state);
+      for (const d of deploymentsById.values()) out.set(d.id, { load: d.load, health: d.health, model: names.get(d.id) ?? d.upstreamModel });
+      return out;
+    },
     ready,
     async close() {
       abort.abort();

@@ -1,12 +1,22 @@
 /** Which failures are worth another try, and how long to wait before it. */
-import type { LanguruError } from "../../shared/index.js";
+import { InternalError, type LanguruError } from "../../shared/index.js";
 import type { RetrySettings } from "../config.js";
+import { CallerAbortedError } from "./caller-aborted.js";
 
 const RETRYABLE_STATUS = new Set([408, 409, 429, 500, 502, 503, 504]);
 
-/** Connection errors, timeouts and upstream 408/409/429/5xx; never the caller's own mistakes. */
+/** Connection errors, timeouts and upstream 408/409/429/5xx; never the caller's own mistakes, nor our bugs. */
 export function isRetryable(error: LanguruError): boolean {
-  return RETRYABLE_STATUS.has(error.status) && error.code !== "aborted";
+  return RETRYABLE_STATUS.has(error.status) && !(error instanceof CallerAbortedError) && !(error instanceof InternalError);
+}
+
+/**
+ * What says something about the deployment and so counts toward its cooldown: network failures,
+ * timeouts, 5xx and 429. Never the caller's input, the caller leaving, or a bug of ours.
+ */
+export function isUpstreamFault(error: LanguruError): boolean {
+  if (error instanceof CallerAbortedError || error instanceof InternalError) return false;
+  return error.status === 429 || error.status >= 500;
 }
 
 /** The upstream said the conversation does not fit the model's context window. */

@@ -1,18 +1,28 @@
 /**
- * The one retry loop: for a model, try its deployments (balanced, skipping cooled ones) with
+ * The attempt pipeline: for a model, try its deployments (balanced, skipping cooled ones) with
  * backoff, then its fallbacks in order; a context-window error switches to the context-window
  * fallbacks. Only failures before the first chunk are retried, so streamed content is never
- * duplicated. The caller leaving stops everything, backoffs included.
+ * duplicated. Only upstream faults count toward a deployment's cooldown. The caller leaving stops
+ * everything, backoffs included.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { InternalError, LanguruError, ServiceUnavailableError, UpstreamError, type ChatCompletionRequest } from "../../shared/index.js";
-import type { UpstreamRequest } from "../providers/types.js";
-import { pickDeployment } from "./balancer.js";
-import type { Deployment } from "./deployment.js";
-import type { ModelRegistry, RoutedModel } from "./registry.js";
-import { isContextWindowError, isRetryable, retryDelayMs } from "./retry-policy.js";
-import { CallerAbortedError } from "./timeouts.js";
+import {
+  InternalError,
+  LanguruError,
+  ServiceUnavailableError,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatCompletionRequest,
+} from "../../shared/index.js";
 import { log } from "../log.js";
+import { attemptCompletion, attemptStream, type AttemptInput, type StreamObserver } from "./attempt.js";
+import { pickDeployment } from "./balancer.js";
+import { CallerAbortedError } from "./caller-aborted.js";
+import type { Deployment } from "./deployment.js";
+import { encodeRequest } from "./encode.js";
+import type { ModelRegistry, RoutedModel } from "./registry.js";
+import { isContextWindowError, isRetryable, isUpstreamFault, retryDelayMs } from "./retry-policy.js";
+import { attemptLimits } from "./timers.js";
 
 /** Which deployment answered, after how many tries. */
 export interface RouteInfo {
@@ -29,12 +39,41 @@ export interface Routed<T> {
   route: RouteInfo;
 }
 
-/** Calls one deployment; `completeWithin` or `streamWithin`. */
-export type DeploymentCall<T> = (deployment: Deployment, request: UpstreamRequest, signal: AbortSignal, model: RoutedModel) => Promise<T>;
+/** Options of one routed call. */
+export interface RouteOptions {
+  signal: AbortSignal;
+}
 
-/** Runs `call` with retries and fallbacks for the request's model. */
-export async function route<T>(registry: ModelRegistry, request: ChatCompletionRequest, signal: AbortSignal, call: DeploymentCall<T>): Promise<Routed<T>> {
+/** Options of one routed stream: the observer sees every chunk (metering). */
+export interface StreamRouteOptions extends RouteOptions {
+  observer?: StreamObserver | null;
+}
+
+/** One whole completion, with retries and fallbacks. */
+export function routeCompletion(registry: ModelRegistry, request: ChatCompletionRequest, options: RouteOptions): Promise<Routed<ChatCompletion>> {
+  return route(registry, request, { signal: options.signal, stream: false, attempt: attemptCompletion });
+}
+
+/** A stream that delivered its first chunk, with retries and fallbacks before it. */
+export function routeStream(
+  registry: ModelRegistry,
+  request: ChatCompletionRequest,
+  options: StreamRouteOptions,
+): Promise<Routed<AsyncIterable<ChatCompletionChunk>>> {
+  const observer = options.observer ?? null;
+  return route(registry, request, { signal: options.signal, stream: true, attempt: (d, input) => attemptStream(d, input, observer) });
+}
+
+interface Plan<T> {
+  signal: AbortSignal;
+  stream: boolean;
+  attempt: (deployment: Deployment, input: AttemptInput) => Promise<T>;
+}
+
+async function route<T>(registry: ModelRegistry, request: ChatCompletionRequest, plan: Plan<T>): Promise<Routed<T>> {
+  const { signal } = plan;
   const first = registry.resolve(request.model);
+  const encoded = encodeRequest(request, plan.stream);
   const deadline = Date.now() + first.retry.budgetMs;
   const queue: string[] = [first.name, ...first.fallbacks];
   const visited = new Set<string>();
@@ -42,7 +81,7 @@ export async function route<T>(registry: ModelRegistry, request: ChatCompletionR
   let lastError: LanguruError | null = null;
 
   while (queue.length > 0) {
-    const name = queue.shift()!;
+    const name = queue.shift() as string;
     if (visited.has(name)) continue;
     visited.add(name);
     const model = name === first.name ? first : registry.resolve(name);
@@ -50,51 +89,66 @@ export async function route<T>(registry: ModelRegistry, request: ChatCompletionR
     for (let attempt = 1; attempt <= model.retry.attempts; attempt++) {
       const deployment = pickDeployment(model.deployments, model.strategy, tried);
       if (!deployment) {
-        const wait = Math.min(...model.deployments.map((d) => d.health.waitMs()));
-        lastError ??= new ServiceUnavailableError(`every deployment of '${model.name}' is cooling down after repeated failures`, {
-          headers: { "retry-after": String(Math.max(1, Math.ceil(wait / 1000))) },
-        });
+        lastError ??= unavailable(model);
         break;
       }
       tried.add(deployment);
       attempts++;
+      // Synchronous with the pick: a deployment back from cooldown lets exactly one probe through.
       deployment.health.begin();
+      let error: LanguruError;
       try {
-        const value = await call(deployment, toUpstream(request, deployment.upstreamModel), signal, model);
+        const input = {
+          request: encoded.request(deployment.upstreamModel),
+          body: encoded.body(deployment.upstreamModel),
+          signal,
+          limits: attemptLimits(model.timeouts, deployment.provider.timeoutMs, plan.stream),
+        };
+        const value = await plan.attempt(deployment, input);
         deployment.health.success();
         return { value, route: { model: model.name, deployment: deployment.id, attempts } };
       } catch (err) {
-        if (signal.aborted || err instanceof CallerAbortedError) throw new CallerAbortedError();
-        const error = err instanceof LanguruError ? err : new UpstreamError(`upstream '${deployment.id}' failed`);
-        if (isContextWindowError(error)) {
-          lastError = error;
-          queue.splice(0, queue.length, ...model.contextWindowFallbacks);
-          break;
-        }
-        log.warn(
-          { model: model.name, deployment: deployment.id, attempt, status: error.status, code: error.code, message: error.message },
-          "upstream attempt failed",
-        );
-        if (!isRetryable(error)) throw error;
-        deployment.health.failure();
-        lastError = error;
-        if (attempt === model.retry.attempts) break;
-        const delay = retryDelayMs(error, attempt, model.retry);
-        if (Date.now() + delay >= deadline) {
-          queue.length = 0;
-          break;
-        }
-        await sleep(delay, undefined, { signal }).catch(() => undefined);
-        if (signal.aborted) throw new CallerAbortedError();
+        error = classify(err, signal);
       }
+      if (isUpstreamFault(error)) deployment.health.failure();
+      else deployment.health.release();
+      if (error instanceof CallerAbortedError) throw error;
+      if (isContextWindowError(error)) {
+        lastError = error;
+        queue.splice(0, queue.length, ...model.contextWindowFallbacks);
+        break;
+      }
+      log.warn(
+        { model: model.name, deployment: deployment.id, attempt, status: error.status, code: error.code, message: error.message },
+        "upstream attempt failed",
+      );
+      if (!isRetryable(error)) throw error;
+      lastError = error;
+      if (attempt === model.retry.attempts) break;
+      const delay = retryDelayMs(error, attempt, model.retry);
+      if (Date.now() + delay >= deadline) {
+        queue.length = 0;
+        break;
+      }
+      await sleep(delay, undefined, { signal }).catch(() => undefined);
+      if (signal.aborted) throw new CallerAbortedError();
     }
     if (Date.now() >= deadline) break;
   }
   throw lastError ?? new InternalError();
 }
 
-/** The seed document's `prompt` shorthand becomes one user message; `model` becomes the upstream's name. */
-export function toUpstream(request: ChatCompletionRequest, upstreamModel: string): UpstreamRequest {
-  const { prompt, messages, ...rest } = request;
-  return { ...rest, model: upstreamModel, messages: messages ?? [{ role: "user", content: prompt ?? "" }] };
+// What an attempt threw, in the one error model: anything not ours is a bug, not the upstream's fault.
+function classify(err: unknown, signal: AbortSignal): LanguruError {
+  if (signal.aborted || err instanceof CallerAbortedError) return err instanceof CallerAbortedError ? err : new CallerAbortedError();
+  if (err instanceof LanguruError) return err;
+  log.error({ err }, "unexpected error during an upstream attempt");
+  return new InternalError();
+}
+
+function unavailable(model: RoutedModel): ServiceUnavailableError {
+  const wait = Math.min(...model.deployments.map((d) => d.health.waitMs()));
+  return new ServiceUnavailableError(`every deployment of '${model.name}' is cooling down after repeated failures`, {
+    headers: { "retry-after": String(Math.max(1, Math.ceil(wait / 1000))) },
+  });
 }

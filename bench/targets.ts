@@ -1,0 +1,126 @@
+/**
+ * The targets of issue 8, each as a ratio from one bench run with PASS/MISS: throughput against the
+ * bare proxy, CPU per request, added latency, the tRPC doors against REST, keys on against off, and
+ * the memory rows. A target whose rows did not run is reported as not measured.
+ */
+import type { SlowStreamsResult, SoakResult } from "./memory.js";
+
+/** What the targets read of one throughput row. */
+export interface RowFigures {
+  rps: number;
+  /** p50 latency at concurrency 1, ms. */
+  s50: number;
+  /** p50 time to first chunk at concurrency 1, ms. */
+  sttfc50: number;
+  /** The middle hop's CPU per request, µs. */
+  cpuPerReq: number | null;
+}
+
+/** One target's verdict. */
+export interface TargetResult {
+  target: string;
+  /** What was compared, e.g. `rest / proxy`. */
+  compared: string;
+  /** The measured ratio (or difference in ms for the latency targets). */
+  value: number | null;
+  /** How the value must relate to the bound. */
+  bound: string;
+  /** null: not measured, or reported without a target. */
+  pass: boolean | null;
+}
+
+/** What the memory phases measured, when they ran. */
+export interface MemoryFigures {
+  slow: SlowStreamsResult[];
+  soak: SoakResult | null;
+}
+
+const KIB = 1024;
+
+/** Every target, evaluated. */
+export function evaluateTargets(rows: Map<string, RowFigures>, memory: MemoryFigures): TargetResult[] {
+  const out: TargetResult[] = [];
+  const ratio = (target: string, a: string, b: string, min: number, pick: (r: RowFigures) => number | null = (r) => r.rps) => {
+    const x = rows.get(a);
+    const y = rows.get(b);
+    const va = x ? pick(x) : null;
+    const vb = y ? pick(y) : null;
+    const value = va !== null && vb !== null && vb > 0 ? va / vb : null;
+    out.push({ target, compared: `${a} / ${b}`, value, bound: `≥ ${min}×`, pass: value === null ? null : value >= min });
+  };
+  const atMost = (target: string, a: string, b: string, max: number, pick: (r: RowFigures) => number | null) => {
+    const x = rows.get(a);
+    const y = rows.get(b);
+    const va = x ? pick(x) : null;
+    const vb = y ? pick(y) : null;
+    const value = va !== null && vb !== null && vb > 0 ? va / vb : null;
+    out.push({ target, compared: `${a} / ${b}`, value, bound: `≤ ${max}×`, pass: value === null ? null : value <= max });
+  };
+  const addedMs = (target: string, a: string, b: string, max: number, pick: (r: RowFigures) => number) => {
+    const x = rows.get(a);
+    const y = rows.get(b);
+    const value = x && y ? pick(x) - pick(y) : null;
+    out.push({ target, compared: `${a} − ${b} (ms)`, value, bound: `≤ +${max} ms`, pass: value === null || !Number.isFinite(value) ? null : value <= max });
+  };
+  const reported = (target: string, a: string, b: string) => {
+    const x = rows.get(a);
+    const y = rows.get(b);
+    out.push({ target, compared: `${a} / ${b}`, value: x && y && y.rps > 0 ? x.rps / y.rps : null, bound: "reported", pass: null });
+  };
+  const cpu = (r: RowFigures) => r.cpuPerReq;
+
+  for (const [suffix, keys] of [
+    ["", "keys off"],
+    ["-keys", "keys on"],
+  ] as const) {
+    ratio(`REST whole req/s ≥ 0.5× bare proxy (${keys})`, `rest${suffix}`, "proxy", 0.5);
+    ratio(`REST streamed (20 chunks) req/s ≥ 0.5× bare proxy (${keys})`, `rest-sse${suffix}`, "proxy-sse", 0.5);
+    ratio(`REST streamed (64 chunks) req/s ≥ 0.5× bare proxy (${keys})`, `rest-sse64${suffix}`, "proxy-sse64", 0.5);
+    atMost(`gateway CPU/request, REST whole ≤ 2.5× bare proxy (${keys})`, `rest${suffix}`, "proxy", 2.5, cpu);
+    atMost(`gateway CPU/request, REST streamed ≤ 2.5× bare proxy (${keys})`, `rest-sse${suffix}`, "proxy-sse", 2.5, cpu);
+    addedMs(`added p50 at concurrency 1, REST ≤ 0.3 ms over direct (${keys})`, `rest${suffix}`, "direct", 0.3, (r) => r.s50);
+    ratio(`tRPC mutation req/s, SDK default transport ≥ 0.8× REST whole (${keys})`, `trpc-sdk${suffix}`, `rest${suffix}`, 0.8);
+    ratio(`tRPC stream req/s, SDK default transport ≥ 0.8× REST streamed (${keys})`, `trpc-sdk-sse${suffix}`, `rest-sse${suffix}`, 0.8);
+    addedMs(`tRPC stream TTFC at concurrency 1 ≤ REST's + 0.5 ms (${keys})`, `trpc-sdk-sse${suffix}`, `rest-sse${suffix}`, 0.5, (r) => r.sttfc50);
+  }
+  ratio("tRPC mutation req/s, raw (no client) ≥ 0.8× REST whole", "trpc-raw", "rest", 0.8);
+  reported("tRPC mutation over tRPC's httpLink (no target)", "trpc-httplink", "rest");
+  reported("tRPC start + subscribe over raw HTTP/SSE (no target)", "trpc-raw-sse", "rest-sse");
+  ratio("keys on vs off, REST whole ≥ 0.9×", "rest-keys", "rest", 0.9);
+  ratio("keys on vs off, REST streamed ≥ 0.9×", "rest-sse-keys", "rest-sse", 0.9);
+  ratio("keys on vs off, REST streamed 64 chunks ≥ 0.9×", "rest-sse64-keys", "rest-sse64", 0.9);
+  ratio("keys on vs off, tRPC mutation ≥ 0.9×", "trpc-sdk-keys", "trpc-sdk", 0.9);
+  ratio("keys on vs off, tRPC stream ≥ 0.9×", "trpc-sdk-sse-keys", "trpc-sdk-sse", 0.9);
+  reported("Portkey (peer) whole req/s vs bare proxy (no target)", "peer", "proxy");
+  reported("Portkey (peer) streamed req/s vs bare proxy (no target)", "peer-sse", "proxy-sse");
+  reported("Languru REST whole vs Portkey (no target)", "rest", "peer");
+
+  for (const door of ["rest", "trpc"] as const) {
+    const m = memory.slow.find((r) => r.door === door);
+    const label = door === "rest" ? "REST" : "tRPC";
+    const perStream = m && m.completed === m.streams ? m.perStreamBytes / KIB : null;
+    out.push({
+      target: `RSS per open stream, ${m?.streams ?? 2000} slow concurrent streams, ${label} ≤ 40 KB`,
+      compared: m ? `(open − baseline) / streams, KiB (${m.completed}/${m.streams} completed)` : "not run",
+      value: m ? m.perStreamBytes / KIB : null,
+      bound: "≤ 40 KiB",
+      pass: perStream === null ? (m ? false : null) : perStream <= 40,
+    });
+    out.push({
+      target: `RSS back within 10 % of baseline after the slow streams, ${label}`,
+      compared: m ? "after / baseline" : "not run",
+      value: m ? m.afterRatio : null,
+      bound: "≤ 1.1×",
+      pass: m ? m.afterRatio <= 1.1 : null,
+    });
+  }
+  const soak = memory.soak;
+  out.push({
+    target: `RSS after ${soak?.requests ?? 100_000} mixed requests vs after a tenth of them ≤ 1.1×`,
+    compared: soak ? "late / early" : "not run",
+    value: soak ? soak.ratio : null,
+    bound: "≤ 1.1×",
+    pass: soak ? soak.ratio <= 1.1 && soak.errors === 0 : null,
+  });
+  return out;
+}

@@ -1,0 +1,112 @@
+/**
+ * One upstream attempt, owned end to end: the in-flight count, the timer set, the abort, and for a
+ * stream the one wrapper its chunks pass through (timers, observer hook, upstream close on early exit).
+ */
+import type { ChatCompletion, ChatCompletionChunk } from "../../shared/index.js";
+import type { UpstreamRequest } from "../providers/types.js";
+import type { Deployment } from "./deployment.js";
+import { CallerAbortedError } from "./caller-aborted.js";
+import { AttemptTimers, type AttemptLimits } from "./timers.js";
+
+/** Sees a stream's chunks as they pass (metering); one per stream, called on the hot path. */
+export interface StreamObserver {
+  /** Returns the chunk to pass on (possibly changed), or null to drop it. */
+  chunk(chunk: ChatCompletionChunk): ChatCompletionChunk | null;
+  /** Called exactly once however the stream ends: null when it completed, else the error. */
+  end(error: unknown): void;
+}
+
+/** What one attempt needs besides the deployment. */
+export interface AttemptInput {
+  request: UpstreamRequest;
+  /** The request already serialized for this deployment. */
+  body: string;
+  signal: AbortSignal;
+  limits: AttemptLimits;
+}
+
+/** One whole completion from one deployment. */
+export async function attemptCompletion(deployment: Deployment, input: AttemptInput): Promise<ChatCompletion> {
+  const timers = new AttemptTimers(input.signal, deployment.id, input.limits);
+  track(deployment, 1);
+  try {
+    return await deployment.provider.complete(input.request, timers.signal, input.body);
+  } catch (err) {
+    throw timers.explain(err);
+  } finally {
+    track(deployment, -1);
+    timers.dispose();
+  }
+}
+
+/**
+ * Opens a stream and waits for its first chunk, so that every failure before the client saw
+ * anything is still retryable; the rest flows through `follow`, which ends the attempt.
+ */
+export async function attemptStream(
+  deployment: Deployment,
+  input: AttemptInput,
+  observer: StreamObserver | null,
+): Promise<AsyncGenerator<ChatCompletionChunk>> {
+  const timers = new AttemptTimers(input.signal, deployment.id, input.limits);
+  timers.enter("connect");
+  track(deployment, 1);
+  let iterator: AsyncIterator<ChatCompletionChunk> | undefined;
+  try {
+    const source = await deployment.provider.stream(input.request, timers.signal, input.body);
+    timers.enter("first token");
+    iterator = source[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    timers.received();
+    timers.enter("idle");
+    return follow({ first, iterator, timers, deployment, observer });
+  } catch (err) {
+    track(deployment, -1);
+    timers.dispose();
+    await iterator?.return?.().catch(() => undefined);
+    throw timers.explain(err);
+  }
+}
+
+interface Following {
+  first: IteratorResult<ChatCompletionChunk>;
+  iterator: AsyncIterator<ChatCompletionChunk>;
+  timers: AttemptTimers;
+  deployment: Deployment;
+  observer: StreamObserver | null;
+}
+
+// The one wrapper a stream passes through.
+async function* follow({ first, iterator, timers, deployment, observer }: Following): AsyncGenerator<ChatCompletionChunk> {
+  let finished = false;
+  let failure: unknown = null;
+  try {
+    let next = first;
+    while (!next.done) {
+      const out = observer ? observer.chunk(next.value) : next.value;
+      if (out) yield out;
+      timers.awaitNext();
+      next = await iterator.next();
+      timers.received();
+    }
+    finished = true;
+  } catch (err) {
+    finished = true;
+    failure = timers.explain(err);
+    throw failure;
+  } finally {
+    track(deployment, -1);
+    timers.dispose();
+    // The consumer left early: stop the upstream generation and its spend.
+    if (!finished) {
+      failure = new CallerAbortedError();
+      await iterator.return?.().catch(() => undefined);
+    }
+    observer?.end(failure);
+  }
+}
+
+function track(deployment: Deployment, delta: number): void {
+  deployment.load.inFlight += delta;
+  deployment.active.count += delta;
+}

@@ -1,0 +1,208 @@
+/**
+ * The attempt pipeline's promises over real sockets: a caller's unserializable input is its own 400
+ * and cools nothing down; a 200 that is not an event stream is a 502; a deployment back from
+ * cooldown lets exactly one probe through; a reload keeps in-flight counts and cooldown state; an
+ * aborted upstream stream leaves no socket open.
+ */
+import { Agent, request } from "node:http";
+import { afterEach, describe, expect, it } from "vitest";
+import { loadConfig, type Config, type ModelSettings } from "../server/config.js";
+import { delayed, fail, ok, raw, startFakeUpstream, stream, type FakeUpstream } from "./helpers/fake-upstream.js";
+import { startGateway, upstreamProvider, type TestGateway } from "./helpers/gateway.js";
+
+const base = loadConfig({});
+const opened: Array<{ gateway: TestGateway; upstream: FakeUpstream }> = [];
+
+afterEach(async () => {
+  for (const { gateway, upstream } of opened.splice(0)) {
+    await gateway.close(200);
+    await upstream.close();
+  }
+});
+
+function model(name: string, upstreamModel: string, extra: Partial<ModelSettings> = {}): ModelSettings {
+  return {
+    name,
+    aliases: [],
+    deployments: [{ provider: "up", model: upstreamModel, weight: 1 }],
+    strategy: "weighted",
+    fallbacks: [],
+    contextWindowFallbacks: [],
+    ...extra,
+  };
+}
+
+async function setup(cooldown: Partial<Config["routing"]["cooldown"]> = {}, retry: Partial<Config["routing"]["retry"]> = {}) {
+  const upstream = await startFakeUpstream();
+  const config: Partial<Config> = {
+    providers: [upstreamProvider(upstream.baseURL, [], { name: "up", timeoutMs: 10_000 })],
+    models: [model("m", "x")],
+    routing: {
+      ...base.routing,
+      retry: { ...base.routing.retry, baseDelayMs: 10, maxDelayMs: 20, ...retry },
+      cooldown: { ...base.routing.cooldown, ...cooldown },
+    },
+  };
+  const gateway = await startGateway(config);
+  opened.push({ gateway, upstream });
+  return { gateway, upstream, config };
+}
+
+function post(gateway: TestGateway, body: string | Record<string, unknown>, signal?: AbortSignal): Promise<Response> {
+  return fetch(`${gateway.baseURL}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }], ...body }),
+    signal: signal ?? AbortSignal.timeout(10_000),
+  });
+}
+
+interface DeploymentRow {
+  id: string;
+  state: string;
+  inFlight: number;
+  consecutiveFailures: number;
+}
+
+async function deployments(gateway: TestGateway): Promise<DeploymentRow[]> {
+  return ((await (await fetch(`${gateway.baseURL}/languru/deployments`)).json()) as { data: DeploymentRow[] }).data;
+}
+
+describe("a caller's unserializable input is its own 400 and touches nothing", () => {
+  it("REST: a 5,000-deep array in an unknown field", async () => {
+    const { gateway, upstream } = await setup({ failures: 1 });
+    const deep = `${"[".repeat(5_000)}${"]".repeat(5_000)}`;
+    const body = `{"model":"m","messages":[{"role":"user","content":"hi"}],"x_vendor":${deep}}`;
+    for (let i = 0; i < 3; i++) {
+      const res = await post(gateway, body);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
+    }
+    expect(upstream.calls).toHaveLength(0);
+    expect((await deployments(gateway)).find((d) => d.id === "up/x")).toMatchObject({ state: "healthy", consecutiveFailures: 0 });
+    expect((await post(gateway, {})).status).toBe(200);
+  });
+
+  it.each([
+    ["a BigInt", { json: { model: "m", prompt: "hi", x: "1" }, meta: { values: { x: ["bigint"] } } }],
+    ["a circular value", { json: { model: "m", prompt: "hi", x: { self: null } }, meta: { referentialEqualities: { x: ["x.self"] } } }],
+  ])("tRPC: %s made by superjson meta", async (_name, input) => {
+    const { gateway, upstream } = await setup({ failures: 1 });
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${gateway.baseURL}/trpc/chat.completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(input),
+      });
+      expect(res.status).toBe(400);
+    }
+    expect(upstream.calls).toHaveLength(0);
+    expect((await deployments(gateway)).find((d) => d.id === "up/x")).toMatchObject({ state: "healthy", consecutiveFailures: 0 });
+    expect((await post(gateway, {})).status).toBe(200);
+  });
+
+  it("an upstream 400 does not count toward cooldown either", async () => {
+    const { gateway, upstream } = await setup({ failures: 1 });
+    upstream.script(fail(400, "bad temperature", { param: "temperature" }), fail(400, "bad temperature", { param: "temperature" }));
+    expect((await post(gateway, {})).status).toBe(400);
+    expect((await post(gateway, {})).status).toBe(400);
+    expect((await post(gateway, {})).status).toBe(200);
+  });
+});
+
+describe("a 200 that is not an event stream", () => {
+  it("answering a stream request with text/html is a 502, like the non-stream path", async () => {
+    const { gateway, upstream } = await setup({}, { attempts: 1 });
+    upstream.otherwise(raw(200, "<html>captive portal</html>", { "content-type": "text/html" }));
+    const res = await post(gateway, { stream: true });
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("upstream_error");
+  });
+});
+
+describe("cooldown probe", () => {
+  it("lets exactly one of 10 concurrent requests through to a deployment back from cooldown", async () => {
+    const { gateway, upstream } = await setup({ failures: 1, cooldownMs: 300 }, { attempts: 1 });
+    upstream.script(fail(500, "sick", { headers: { "retry-after-ms": "0" } }));
+    expect((await post(gateway, {})).status).toBe(502);
+    await new Promise((r) => setTimeout(r, 400));
+    upstream.otherwise(delayed(500, ok()));
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => post(gateway, {}).then((r) => r.status)));
+    expect(upstream.calls).toHaveLength(2);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 503)).toHaveLength(9);
+    expect((await post(gateway, {})).status).toBe(200);
+  });
+});
+
+describe("reload", () => {
+  it("keeps showing in-flight requests of old streams, and keeps cooldown state of deployments that still exist", async () => {
+    const { gateway, upstream, config } = await setup({ failures: 1, cooldownMs: 60_000 }, { attempts: 1 });
+    upstream.script(stream(undefined, { delayMs: 150 }));
+    const inFlight = post(gateway, { stream: true });
+    await upstream.call(0);
+    await expect.poll(async () => (await deployments(gateway)).find((d) => d.id === "up/x")?.inFlight, { timeout: 2_000 }).toBe(1);
+    // A second deployment fails once and cools down.
+    await gateway.services.chat.reload({ ...base, ...config, models: [model("m", "x"), model("sick", "y")] } as Config);
+    upstream.script(fail(500, "sick", { headers: { "retry-after-ms": "0" } }));
+    expect((await post(gateway, { model: "sick" })).status).toBe(502);
+    await gateway.services.chat.reload({ ...base, ...config, models: [model("m", "x"), model("sick", "y")] } as Config);
+    const rows = await deployments(gateway);
+    expect(rows.find((d) => d.id === "up/x")?.inFlight).toBe(1);
+    expect(rows.find((d) => d.id === "up/y")?.state).toBe("cooling");
+    expect((await post(gateway, { model: "sick" })).status).toBe(503);
+    const text = await (await inFlight).text();
+    expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+    await expect.poll(async () => (await deployments(gateway)).find((d) => d.id === "up/x")?.inFlight, { timeout: 2_000 }).toBe(0);
+  });
+});
+
+describe("upstream sockets", () => {
+  it("an aborted upstream stream leaves no connection open", async () => {
+    const { gateway, upstream } = await setup();
+    upstream.otherwise(stream(undefined, { hangAfter: 1 }));
+    const aborts = Array.from({ length: 20 }, async () => {
+      const controller = new AbortController();
+      const res = await post(gateway, { stream: true }, controller.signal);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      await reader.read();
+      controller.abort();
+    });
+    await Promise.all(aborts);
+    await expect.poll(() => upstream.inFlight(), { timeout: 3_000 }).toBe(0);
+    // undici (fetch or Pool) would open a fresh, never-used connection per aborted one here.
+    await expect.poll(() => upstream.openSockets(), { timeout: 1_000 }).toBe(0);
+  });
+});
+
+describe("under load", () => {
+  it("1,000 concurrent REST streams all complete, and every upstream exchange ends", { timeout: 60_000 }, async () => {
+    const { gateway, upstream } = await setup();
+    upstream.otherwise(stream(undefined, { delayMs: 20 }));
+    const agent = new Agent({ keepAlive: true, maxSockets: 1_000 });
+    const one = () =>
+      new Promise<string>((resolve, reject) => {
+        const body = JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }], stream: true });
+        const url = new URL("/v1/chat/completions", gateway.baseURL);
+        const req = request(
+          { host: url.hostname, port: url.port, path: url.pathname, method: "POST", agent, headers: { "content-type": "application/json" } },
+          (res) => {
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (piece: string) => {
+              text += piece;
+            });
+            res.on("end", () => resolve(text));
+            res.on("error", reject);
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+    const texts = await Promise.all(Array.from({ length: 1_000 }, one));
+    agent.destroy();
+    expect(texts.filter((t) => t.endsWith("data: [DONE]\n\n") && !t.includes('"error"'))).toHaveLength(1_000);
+    expect(upstream.calls).toHaveLength(1_000);
+    await expect.poll(() => upstream.inFlight(), { timeout: 5_000 }).toBe(0);
+  });
+});
