@@ -294,8 +294,7 @@ describe("WebSocket origin", () => {
   }
 
   it("honours LANGURU_CORS_ORIGIN like CORS does for HTTP: other browser origins are refused", async () => {
-    process.env.LANGURU_CORS_ORIGIN = "https://app.example";
-    const gateway = await startGateway().finally(() => delete process.env.LANGURU_CORS_ORIGIN);
+    const gateway = await startGateway({ corsOrigin: "https://app.example" });
     expect(await upgrade(gateway.baseURL, "https://evil.example")).toBe(403);
     expect(await upgrade(gateway.baseURL, "https://app.example")).toBe(101);
     expect(await upgrade(gateway.baseURL)).toBe(101); // not a browser

@@ -58,7 +58,7 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
       if (!isEventStream(res.headers["content-type"])) {
         // A 200 that is not SSE: an error body in JSON, or an HTML page from a proxy; never an empty stream.
         const answer = parseJson(await readText(res, MAX_ERROR_BODY_BYTES).catch(() => ""));
-        if (isRecord(answer) && isRecord(answer.error)) throw failure(APIError.generate(undefined, answer, undefined, undefined), signal);
+        if (isRecord(answer) && isRecord(answer.error)) throw failure(upstreamFailure(answer), signal);
         throw new UpstreamError(
           `upstream '${settings.name}' answered a stream request with '${res.headers["content-type"] ?? "no content type"}', not an event stream`,
         );
@@ -220,7 +220,7 @@ function chunkOf(message: SseMessage, state: { done: boolean; sawFinish: boolean
   }
   const payload = parseJson(message.data);
   if (payload === undefined) throw new UpstreamError(`upstream '${name}' sent an event that is not JSON`);
-  if (isRecord(payload) && (message.event === "error" || isRecord(payload.error))) throw APIError.generate(undefined, payload, undefined, undefined);
+  if (isRecord(payload) && (message.event === "error" || isRecord(payload.error))) throw upstreamFailure(payload);
   const chunk = payload as ChatCompletionChunk;
   if (!state.sawFinish && Array.isArray(chunk.choices)) state.sawFinish = chunk.choices.some((c) => c.finish_reason != null);
   return chunk;
@@ -236,7 +236,7 @@ function drain(body: UpstreamResponse["body"]): void {
 
 /** A whole completion, or a 502: some upstreams answer 200 with an HTML page, nothing, or an error body. */
 function asCompletion(result: unknown, provider: string): ChatCompletion {
-  if (isRecord(result) && isRecord(result.error)) throw APIError.generate(undefined, result, undefined, undefined);
+  if (isRecord(result) && isRecord(result.error)) throw upstreamFailure(result);
   if (isRecord(result) && Array.isArray(result.choices)) return result as ChatCompletion;
   throw new UpstreamError(`upstream '${provider}' answered with something that is not a chat completion`);
 }
@@ -277,3 +277,13 @@ function aborted(name: string): UpstreamError {
 
 /** The upstream request body as the provider sends it. */
 export type { UpstreamRequest };
+
+/**
+ * An error the upstream sent with a 200 (an error body, or an `error` event inside a stream): an
+ * upstream failure with no status. Built directly, since `APIError.generate` would call a missing
+ * status a connection error.
+ */
+function upstreamFailure(body: Record<string, unknown>): APIError {
+  const error = isRecord(body.error) ? body.error : body;
+  return new APIError(undefined, error, undefined, undefined);
+}
