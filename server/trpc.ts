@@ -7,6 +7,7 @@ import { initTRPC } from "@trpc/server";
 import superjson from "superjson";
 import { keyFromHeaders, type Caller } from "./access/index.js";
 import type { Context } from "./context.js";
+import { requestIdForError } from "./observability/request.js";
 import { languruErrorOf, toTRPCError } from "./trpc-errors.js";
 
 const pingIntervalMs = Number(process.env.LANGURU_SSE_PING_MS ?? 10_000);
@@ -25,7 +26,7 @@ const t = initTRPC.context<Context>().create({
     return {
       ...shape,
       message: languru.message,
-      data: { ...shape.data, status: languru.status, error: languru.toBody().error, headers: languru.headers },
+      data: { ...shape.data, status: languru.status, error: languru.toBody().error, headers: languru.headers, requestId: requestIdForError(languru) },
     };
   },
 });

@@ -3,6 +3,7 @@
  * again with one request; a success brings it back, a failure cools it down again.
  */
 import type { CooldownSettings } from "../config.js";
+import { cooldownStarted } from "../observability/hooks.js";
 
 /** What `GET /v1/deployments` shows of one deployment. */
 export interface HealthSnapshot {
@@ -46,6 +47,7 @@ export class DeploymentHealth {
   failure(now = Date.now()): void {
     this.failures++;
     if (this.probing || this.failures >= this.policy.failures) {
+      if (!this.cooling(now)) cooldownStarted();
       this.cooldownUntil = now + this.policy.cooldownMs;
       this.probing = false;
     }

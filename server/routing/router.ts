@@ -13,6 +13,7 @@ import type { ModelRegistry, RoutedModel } from "./registry.js";
 import { isContextWindowError, isRetryable, retryDelayMs } from "./retry-policy.js";
 import { CallerAbortedError } from "./timeouts.js";
 import { log } from "../log.js";
+import { timeUpstream, upstreamFailed } from "../observability/hooks.js";
 
 /** Which deployment answered, after how many tries. */
 export interface RouteInfo {
@@ -76,6 +77,7 @@ export async function route<T>(registry: ModelRegistry, request: ChatCompletionR
           "upstream attempt failed",
         );
         if (!isRetryable(error)) throw error;
+        upstreamFailed(deployment.id, error);
         deployment.health.failure();
         lastError = error;
         if (attempt === model.retry.attempts) break;
@@ -84,7 +86,7 @@ export async function route<T>(registry: ModelRegistry, request: ChatCompletionR
           queue.length = 0;
           break;
         }
-        await sleep(delay, undefined, { signal }).catch(() => undefined);
+        await timeUpstream(sleep(delay, undefined, { signal }).catch(() => undefined));
         if (signal.aborted) throw new CallerAbortedError();
       }
     }

@@ -6,6 +6,7 @@ import { LanguruError, TimeoutError, UpstreamError, type ChatCompletion, type Ch
 import type { TimeoutSettings } from "../config.js";
 import type { UpstreamRequest } from "../providers/types.js";
 import type { Deployment } from "./deployment.js";
+import { timeUpstream } from "../observability/hooks.js";
 
 /** Raised when the caller went away; never retried. */
 export class CallerAbortedError extends UpstreamError {
@@ -63,7 +64,7 @@ export async function completeWithin(deployment: Deployment, request: UpstreamRe
   timers.start(t.totalMs, "total");
   deployment.load.inFlight++;
   try {
-    return await deployment.provider.complete(request, timers.controller.signal);
+    return await timeUpstream(deployment.provider.complete(request, timers.controller.signal));
   } catch (err) {
     throw timers.explain(err);
   } finally {
@@ -89,10 +90,10 @@ export async function streamWithin(
   deployment.load.inFlight++;
   let iterator: AsyncIterator<ChatCompletionChunk> | undefined;
   try {
-    const stream = await deployment.provider.stream(request, timers.controller.signal);
+    const stream = await timeUpstream(deployment.provider.stream(request, timers.controller.signal));
     timers.stop(connect);
     iterator = stream[Symbol.asyncIterator]();
-    const first = await iterator.next();
+    const first = await timeUpstream(iterator.next());
     timers.stop(firstToken);
     return follow(first, iterator, timers, t.idleMs, deployment);
   } catch (err) {
@@ -124,7 +125,7 @@ async function* follow(
     while (true) {
       idle.refresh();
       waiting = true;
-      const next = await iterator.next();
+      const next = await timeUpstream(iterator.next());
       waiting = false;
       if (next.done) {
         finished = true;

@@ -1,0 +1,135 @@
+/**
+ * Observes the chat service from the doors' side: what was asked, which route answered after how
+ * many attempts, the usage, the first chunk's time and how the call ended, noted on the current
+ * request's record. A stream keeps its request open until it ends, so a tRPC `chat.start` is
+ * logged with its whole generation.
+ *
+ * Streams ask the upstream for usage (as metering does) so that tokens are known even when the
+ * client did not ask; the usage-only chunk is then taken out again.
+ */
+import type { ChatCompletionChunk, ChatCompletionRequest } from "../../shared/index.js";
+import type { ChatService } from "../chat/service.js";
+import type { Config } from "../config.js";
+import type { RouteInfo } from "../routing/router.js";
+import { currentRequest, type RequestRecord } from "./request.js";
+
+/** Streams open now, by door. */
+export type StreamCounts = Record<string, number>;
+
+/** Wraps a chat service; `streams` is kept up to date with the open streams per door. */
+export function observeChat(chat: ChatService, config: Config, streams: StreamCounts): ChatService {
+  let canonical = canonicalNames(config);
+  const label = (requested: string, routed: boolean): string => {
+    const name = canonical.get(requested) ?? requested;
+    if (routed || canonical.has(requested) || chat.models().some((m) => m.id === requested)) return name;
+    return "unknown";
+  };
+  const begin = (request: ChatCompletionRequest, options: Parameters<ChatService["complete"]>[1], stream: boolean) => {
+    const record = currentRequest();
+    if (!record) return undefined;
+    record.model = request.model;
+    record.stream = stream;
+    record.noteCaller(options.caller);
+    return record;
+  };
+  const routed = (record: RequestRecord | undefined, request: ChatCompletionRequest, route: RouteInfo) => {
+    if (!record) return;
+    record.answeredBy = route.model;
+    record.deployment = route.deployment;
+    record.attempts = route.attempts;
+    record.modelLabel = label(request.model, true);
+    record.fallback = route.model !== record.modelLabel;
+  };
+  const failed = (record: RequestRecord | undefined, request: ChatCompletionRequest, err: unknown) => {
+    if (!record) return;
+    record.noteError(err);
+    record.modelLabel = label(request.model, false);
+  };
+
+  return {
+    ...chat,
+    async complete(request, options) {
+      const record = begin(request, options, false);
+      try {
+        const served = await chat.complete(request, options);
+        routed(record, request, served.route);
+        const usage = served.value.usage;
+        if (record && usage) {
+          record.promptTokens = usage.prompt_tokens;
+          record.completionTokens = usage.completion_tokens;
+        }
+        return served;
+      } catch (err) {
+        failed(record, request, err);
+        throw err;
+      }
+    },
+    async stream(request, options) {
+      const record = begin(request, options, true);
+      const wantsUsage = request.stream_options?.include_usage === true;
+      const upstream = wantsUsage ? request : { ...request, stream_options: { ...request.stream_options, include_usage: true } };
+      try {
+        const served = await chat.stream(upstream, options);
+        routed(record, request, served.route);
+        if (!record) return served;
+        record.hold();
+        return { ...served, value: followStream({ chunks: served.value, record, wantsUsage, streams }) };
+      } catch (err) {
+        failed(record, request, err);
+        throw err;
+      }
+    },
+    async reload(next) {
+      await chat.reload(next);
+      canonical = canonicalNames(next);
+    },
+  };
+}
+
+interface FollowOptions {
+  chunks: AsyncIterable<ChatCompletionChunk>;
+  record: RequestRecord;
+  wantsUsage: boolean;
+  streams: StreamCounts;
+}
+
+/** Passes chunks on, noting the first chunk's time and the usage; releases the request however the stream ends. */
+async function* followStream({ chunks, record, wantsUsage, streams }: FollowOptions): AsyncGenerator<ChatCompletionChunk> {
+  const door = record.door;
+  streams[door] = (streams[door] ?? 0) + 1;
+  try {
+    for await (const chunk of chunks) {
+      record.ttftMs ??= record.elapsedMs();
+      if (chunk.usage) {
+        record.promptTokens = chunk.usage.prompt_tokens;
+        record.completionTokens = chunk.usage.completion_tokens;
+      }
+      if (wantsUsage || !("usage" in chunk)) yield chunk;
+      else if (chunk.choices.length > 0 || !chunk.usage) yield withoutUsage(chunk);
+    }
+  } catch (err) {
+    record.noteError(err);
+    throw err;
+  } finally {
+    streams[door] = (streams[door] ?? 1) - 1;
+    record.release();
+  }
+}
+
+function withoutUsage(chunk: ChatCompletionChunk): ChatCompletionChunk {
+  const { usage: _usage, ...rest } = chunk;
+  return rest as ChatCompletionChunk;
+}
+
+/** Every configured name and alias, mapped to its model's name. */
+function canonicalNames(config: Config): Map<string, string> {
+  const names = new Map<string, string>([["echo", "echo"]]);
+  for (const provider of config.providers) {
+    for (const entry of provider.models) {
+      const name = typeof entry === "string" ? entry : entry.name;
+      names.set(name, name);
+    }
+  }
+  for (const model of config.models) for (const name of [model.name, ...model.aliases]) names.set(name, model.name);
+  return names;
+}

@@ -1,0 +1,44 @@
+/**
+ * One-line hooks for the routing code. Each finds the current request through AsyncLocalStorage,
+ * so no signature changes; outside a request (tests calling the router directly) they do nothing.
+ */
+import { LanguruError } from "../../shared/index.js";
+import { currentRequest } from "./request.js";
+
+/** Awaits an upstream call (or a backoff it asked for), adding the wait to the request's upstream time. */
+export async function timeUpstream<T>(pending: Promise<T>): Promise<T> {
+  const record = currentRequest();
+  if (!record) return pending;
+  const started = performance.now();
+  try {
+    return await pending;
+  } finally {
+    record.upstreamMs += performance.now() - started;
+  }
+}
+
+/** Counts a failed upstream attempt by deployment and kind. */
+export function upstreamFailed(deployment: string, error: unknown): void {
+  const record = currentRequest();
+  if (!record) return;
+  record.lastFailedDeployment = deployment;
+  record.metrics.upstreamErrors.inc({ deployment, kind: failureKind(error) });
+}
+
+/** Counts a deployment entering cooldown (the one whose failure was noted last). */
+export function cooldownStarted(): void {
+  const record = currentRequest();
+  if (record) record.metrics.cooldowns.inc({ deployment: record.lastFailedDeployment ?? "unknown" });
+}
+
+/** A small fixed set of kinds, so the label stays bounded. */
+export function failureKind(error: unknown): string {
+  if (!(error instanceof LanguruError)) return "other";
+  if (error.status === 504 || error.code === "timeout" || error.name === "TimeoutError") return "timeout";
+  if (error.status === 429) return "rate_limit";
+  if (error.code === "context_length_exceeded") return "context_window";
+  if (error.status >= 500 && error.status !== 502) return "server_error";
+  if (error.status === 502) return /cannot reach|connect|network|socket|ECONN|fetch failed/i.test(error.message) ? "connection" : "server_error";
+  if (error.status >= 400) return "client_error";
+  return "other";
+}
