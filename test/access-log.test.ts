@@ -137,9 +137,12 @@ describe("access log", () => {
     expect(await lineFor("trpc-err-1")).toMatchObject({ door: "trpc", path: "chat.completions", status: 404, errorType: "invalid_request_error" });
 
     // Through the typed client too: a made id, returned in the error's data.
-    const error = await client(appKey)
+    const error: { data?: { requestId?: string } } = await client(appKey)
       .trpc.chat.completions.mutate({ model: "no-such-model", messages })
-      .catch((e: unknown) => e as { data?: { requestId?: string } });
+      .then(
+        () => ({}),
+        (e: unknown) => e as { data?: { requestId?: string } },
+      );
     expect(error.data?.requestId).toMatch(/^[0-9a-f-]{36}$/);
     await lineFor(error.data!.requestId!);
   });

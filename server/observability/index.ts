@@ -66,7 +66,7 @@ export function createObservability(options: ObservabilityOptions): Observabilit
   });
   const metricsToken = options.config.observability.metricsToken;
 
-  const end = (facts: RequestFacts) => {
+  const logAndCount = (facts: RequestFacts) => {
     metrics.observe(facts);
     const { modelLabel: _label, ...fields } = facts;
     if (facts.status >= 500) log.warn(fields, "request");
@@ -104,9 +104,17 @@ export function createObservability(options: ObservabilityOptions): Observabilit
       return true;
     },
     track(req, res, door, handle) {
-      const record = new RequestRecord(req, door, metrics, end);
+      const record = new RequestRecord(req, door, metrics, logAndCount);
       res.setHeader("x-request-id", record.requestId);
-      res.once("close", () => record.responseEnded(res.writableFinished ? res.statusCode : 499));
+      // On "finish" (all handed to the OS), so a client that read the response finds it counted; "close" alone is a client that left.
+      let ended = false;
+      const responseEnded = (status: number) => {
+        if (ended) return;
+        ended = true;
+        record.responseEnded(status);
+      };
+      res.once("finish", () => responseEnded(res.statusCode));
+      res.once("close", () => responseEnded(res.writableFinished ? res.statusCode : 499));
       runInRequest(record, handle);
     },
     setChat(next) {
