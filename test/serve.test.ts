@@ -108,6 +108,44 @@ describe("languru serve", () => {
   });
 });
 
+describe("log settings", () => {
+  it("LOG_FORMAT=pretty writes readable lines for a terminal; LOG_LEVEL=warn drops the info lines", async () => {
+    const output = async (env: Record<string, string>) => {
+      const child = spawn(process.execPath, [bin, "serve", "--port", "0"], {
+        cwd: repoRoot,
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      started.add(child);
+      let text = "";
+      child.stdout!.on("data", (d: Buffer) => (text += d.toString()));
+      child.stderr!.on("data", (d: Buffer) => (text += d.toString()));
+      await expect.poll(() => text, { timeout: 15_000 }).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
+      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(text)![0];
+      await fetch(`${url}/v1/models`, { headers: { "x-request-id": "pretty-1" } });
+      await new Promise((r) => setTimeout(r, 500));
+      child.kill("SIGKILL");
+      return text;
+    };
+    const pretty = await output({ LOG_FORMAT: "pretty", LOG_LEVEL: "info" });
+    expect(pretty).toContain("INFO");
+    expect(pretty).toContain("pretty-1");
+    expect(pretty.trimStart().startsWith("{")).toBe(false);
+
+    const child = spawn(process.execPath, [bin, "serve", "--port", "0"], {
+      cwd: repoRoot,
+      env: { ...process.env, LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    started.add(child);
+    let quiet = "";
+    child.stdout!.on("data", (d: Buffer) => (quiet += d.toString()));
+    await new Promise((r) => setTimeout(r, 3_000));
+    child.kill("SIGKILL");
+    expect(quiet).toBe("");
+  });
+});
+
 describe("languru check-config", () => {
   it("prints the resolved config with every secret masked", async () => {
     const file = path.join(dir.dir, "secret.json");
