@@ -47,7 +47,7 @@ export function createGateway(config: Config): Gateway {
   const access = accessRuntime ? ops.observeAccess(accessRuntime.access) : null;
   const observed = ops.observeChat(chat);
   ops.setChat(observed);
-  const served = access ? meterChat(observed, access) : observed;
+  const served = access ? ops.observeAdmission(meterChat(observed, access)) : observed;
   const services: Services = {
     chat: served,
     generations: createGenerationStore({ service: served, graceMs: config.resumeGraceMs }),

@@ -106,6 +106,17 @@ describe("access log", () => {
     expect(await lineFor(id)).toMatchObject({ status: 404, errorType: "invalid_request_error", errorCode: "model_not_found", model: "no-such-model" });
   });
 
+  it("a request refused at admission (model not allowed for the key) still names its key and model", async () => {
+    const limited = await client(MASTER_KEY).trpc.keys.create.mutate({ name: "limited", models: ["gpt-*"] });
+    const res = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${limited.key}`, "x-request-id": "refused-1" },
+      body: JSON.stringify({ model: "echo", messages }),
+    });
+    expect(res.status).toBe(403);
+    expect(await lineFor("refused-1")).toMatchObject({ status: 403, keyId: limited.record.id, model: "echo", errorType: "invalid_request_error" });
+  });
+
   it("tRPC whole and streamed: one line each, the stream's line carrying its generation", async () => {
     const sdk = client(appKey);
     const before = requests().length;

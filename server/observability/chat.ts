@@ -8,6 +8,7 @@
  * client did not ask; the usage-only chunk is then taken out again.
  */
 import type { ChatCompletionChunk, ChatCompletionRequest } from "../../shared/index.js";
+import type { Caller } from "../access/index.js";
 import type { ChatService } from "../chat/service.js";
 import type { Config } from "../config.js";
 import type { RouteInfo } from "../routing/router.js";
@@ -16,40 +17,81 @@ import { currentRequest, type RequestRecord } from "./request.js";
 /** Streams open now, by door. */
 export type StreamCounts = Record<string, number>;
 
-/** Wraps a chat service; `streams` is kept up to date with the open streams per door. */
-export function observeChat(chat: ChatService, config: Config, streams: StreamCounts): ChatService {
-  let canonical = canonicalNames(config);
-  const label = (requested: string, routed: boolean): string => {
-    const name = canonical.get(requested) ?? requested;
-    if (routed || canonical.has(requested) || chat.models().some((m) => m.id === requested)) return name;
-    return "unknown";
+/** Model names as bounded labels: configured names and aliases (as their model's name), listed addresses, else `unknown`. */
+export class ModelLabels {
+  private canonical: Map<string, string>;
+
+  constructor(
+    config: Config,
+    private readonly listed: () => Array<{ id: string }>,
+  ) {
+    this.canonical = canonicalNames(config);
+  }
+
+  /** The label of a requested name; never a name only the client made up. */
+  of(requested: string): string {
+    const name = this.canonical.get(requested);
+    if (name) return name;
+    return this.listed().some((m) => m.id === requested) ? requested : "unknown";
+  }
+
+  /** The model a name resolves to by configuration (itself when it is no alias). */
+  canonicalOf(requested: string): string {
+    return this.canonical.get(requested) ?? requested;
+  }
+
+  /** Takes a reloaded config's names. */
+  reload(config: Config): void {
+    this.canonical = canonicalNames(config);
+  }
+}
+
+/** Notes the call's model, caller and failure on the current request. */
+function beginCall(labels: ModelLabels, request: ChatCompletionRequest, caller: Caller | undefined, stream: boolean): RequestRecord | undefined {
+  const record = currentRequest();
+  if (!record) return undefined;
+  record.model = request.model;
+  record.stream = stream;
+  record.noteCaller(caller);
+  record.modelLabel = labels.of(request.model);
+  return record;
+}
+
+/**
+ * The outer observer, around metering: admission failures (403, 429) happen before the inner
+ * service is called and still name the model on the request.
+ */
+export function observeAdmission(chat: ChatService, labels: ModelLabels): ChatService {
+  const guard = async <T>(request: ChatCompletionRequest, caller: Caller | undefined, stream: boolean, call: () => Promise<T>): Promise<T> => {
+    const record = beginCall(labels, request, caller, stream);
+    try {
+      return await call();
+    } catch (err) {
+      record?.noteError(err);
+      throw err;
+    }
   };
-  const begin = (request: ChatCompletionRequest, options: Parameters<ChatService["complete"]>[1], stream: boolean) => {
-    const record = currentRequest();
-    if (!record) return undefined;
-    record.model = request.model;
-    record.stream = stream;
-    record.noteCaller(options.caller);
-    return record;
+  return {
+    ...chat,
+    complete: (request, options) => guard(request, options.caller, false, () => chat.complete(request, options)),
+    stream: (request, options) => guard(request, options.caller, true, () => chat.stream(request, options)),
   };
+}
+
+/** The inner observer, right around the routing: route, usage, first chunk, streams in flight; `streams` is kept up to date per door. */
+export function observeChat(chat: ChatService, labels: ModelLabels, streams: StreamCounts): ChatService {
   const routed = (record: RequestRecord | undefined, request: ChatCompletionRequest, route: RouteInfo) => {
     if (!record) return;
     record.answeredBy = route.model;
     record.deployment = route.deployment;
     record.attempts = route.attempts;
-    record.modelLabel = label(request.model, true);
-    record.fallback = route.model !== record.modelLabel;
-  };
-  const failed = (record: RequestRecord | undefined, request: ChatCompletionRequest, err: unknown) => {
-    if (!record) return;
-    record.noteError(err);
-    record.modelLabel = label(request.model, false);
+    record.fallback = route.model !== labels.canonicalOf(request.model);
   };
 
   return {
     ...chat,
     async complete(request, options) {
-      const record = begin(request, options, false);
+      const record = beginCall(labels, request, options.caller, false);
       try {
         const served = await chat.complete(request, options);
         routed(record, request, served.route);
@@ -60,12 +102,12 @@ export function observeChat(chat: ChatService, config: Config, streams: StreamCo
         }
         return served;
       } catch (err) {
-        failed(record, request, err);
+        record?.noteError(err);
         throw err;
       }
     },
     async stream(request, options) {
-      const record = begin(request, options, true);
+      const record = beginCall(labels, request, options.caller, true);
       const wantsUsage = request.stream_options?.include_usage === true;
       const upstream = wantsUsage ? request : { ...request, stream_options: { ...request.stream_options, include_usage: true } };
       try {
@@ -75,13 +117,13 @@ export function observeChat(chat: ChatService, config: Config, streams: StreamCo
         record.hold();
         return { ...served, value: followStream({ chunks: served.value, record, wantsUsage, streams }) };
       } catch (err) {
-        failed(record, request, err);
+        record?.noteError(err);
         throw err;
       }
     },
     async reload(next) {
       await chat.reload(next);
-      canonical = canonicalNames(next);
+      labels.reload(next);
     },
   };
 }

@@ -22,13 +22,13 @@ export function upstreamFailed(deployment: string, error: unknown): void {
   const record = currentRequest();
   if (!record) return;
   record.lastFailedDeployment = deployment;
-  record.metrics.upstreamErrors.inc({ deployment, kind: failureKind(error) });
+  record.metrics.upstreamError(deployment, failureKind(error));
 }
 
 /** Counts a deployment entering cooldown (the one whose failure was noted last). */
 export function cooldownStarted(): void {
   const record = currentRequest();
-  if (record) record.metrics.cooldowns.inc({ deployment: record.lastFailedDeployment ?? "unknown" });
+  if (record) record.metrics.cooldown(record.lastFailedDeployment ?? "unknown");
 }
 
 /** A small fixed set of kinds, so the label stays bounded. */

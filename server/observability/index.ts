@@ -12,7 +12,7 @@ import type { ChatService } from "../chat/service.js";
 import type { Config } from "../config.js";
 import { log } from "../log.js";
 import { sendError } from "../rest/respond.js";
-import { observeChat, type StreamCounts } from "./chat.js";
+import { ModelLabels, observeAdmission, observeChat, type StreamCounts } from "./chat.js";
 import { GatewayMetrics } from "./metrics.js";
 import { createReadiness, sendHealth, sendReady, type ReadinessSources } from "./probes.js";
 import { currentRequest, type Door, type RequestFacts, RequestRecord, runInRequest } from "./request.js";
@@ -34,6 +34,8 @@ export interface ObservabilityOptions {
 export interface Observability {
   /** The chat service, observed (wrap it innermost: it sees the upstream's usage chunks). */
   observeChat(chat: ChatService): ChatService;
+  /** The metered chat service, observed from outside (admission failures name their model). */
+  observeAdmission(chat: ChatService): ChatService;
   /** Access whose authentications note the caller's key id on the request. */
   observeAccess(access: Access): Access;
   /** Answers `/health`, `/ready` and `/metrics`; false for any other path. */
@@ -50,6 +52,7 @@ export interface Observability {
 /** Creates the observability of one gateway. */
 export function createObservability(options: ObservabilityOptions): Observability {
   const streams: StreamCounts = {};
+  let labels: ModelLabels | undefined;
   let chat: ChatService | null = null;
   let started = false;
   let stopping = false;
@@ -88,7 +91,11 @@ export function createObservability(options: ObservabilityOptions): Observabilit
 
   return {
     metrics,
-    observeChat: (inner) => observeChat(inner, options.config, streams),
+    observeChat(inner) {
+      labels = new ModelLabels(options.config, () => inner.models());
+      return observeChat(inner, labels, streams);
+    },
+    observeAdmission: (outer) => observeAdmission(outer, labels ?? new ModelLabels(options.config, () => outer.models())),
     observeAccess: (access) => ({
       ...access,
       authenticate: async (token) => noteCaller(await access.authenticate(token)),

@@ -7,6 +7,22 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { RequestFacts } from "./request.js";
 
+// Distinct values a client-influenced label (model, deployment) may take; the rest become `other`.
+const MAX_LABEL_VALUES = 500;
+
+/** Caps the distinct values of one label: a client cycling names cannot grow the series forever. */
+class BoundedLabel {
+  private readonly seen = new Set<string>();
+
+  /** The value itself while under the cap (or already seen), else `other`. */
+  of(value: string): string {
+    if (this.seen.has(value)) return value;
+    if (this.seen.size >= MAX_LABEL_VALUES) return "other";
+    this.seen.add(value);
+    return value;
+  }
+}
+
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const OVERHEAD_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
@@ -26,8 +42,10 @@ export interface GaugeSources {
 /** The metrics of one gateway. */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly upstreamErrors: Counter<"deployment" | "kind">;
-  readonly cooldowns: Counter<"deployment">;
+  private readonly models = new BoundedLabel();
+  private readonly deploymentLabels = new BoundedLabel();
+  private readonly upstreamErrors: Counter<"deployment" | "kind">;
+  private readonly cooldowns: Counter<"deployment">;
   private readonly requests: Counter<"door" | "model" | "status">;
   private readonly duration: Histogram<"door" | "model">;
   private readonly ttft: Histogram<"door" | "model">;
@@ -39,6 +57,7 @@ export class GatewayMetrics {
 
   constructor(sources: GaugeSources) {
     const registers = [this.registry];
+    const deploymentLabels = this.deploymentLabels;
     collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({
       name: "languru_requests_total",
@@ -123,7 +142,7 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.reset();
-        for (const d of sources.deployments()) this.set({ deployment: d.id }, d.cooling ? 1 : 0);
+        for (const d of sources.deployments()) this.set({ deployment: deploymentLabels.of(d.id) }, d.cooling ? 1 : 0);
       },
     });
     for (const [name, read, what] of [
@@ -143,9 +162,20 @@ export class GatewayMetrics {
     }
   }
 
+  /** Counts a failed upstream attempt. */
+  upstreamError(deployment: string, kind: string): void {
+    this.upstreamErrors.inc({ deployment: this.deploymentLabels.of(deployment), kind });
+  }
+
+  /** Counts a deployment entering cooldown. */
+  cooldown(deployment: string): void {
+    this.cooldowns.inc({ deployment: this.deploymentLabels.of(deployment) });
+  }
+
   /** Counts one finished request. */
   observe(facts: RequestFacts): void {
-    const { door, modelLabel: model } = facts;
+    const { door } = facts;
+    const model = this.models.of(facts.modelLabel);
     this.requests.inc({ door, model, status: String(facts.status) });
     this.duration.observe({ door, model }, facts.latencyMs / 1000);
     if (facts.ttftMs !== undefined) this.ttft.observe({ door, model }, facts.ttftMs / 1000);
