@@ -6,15 +6,14 @@ import { LanguruError } from "../../shared/index.js";
 import { currentRequest } from "./request.js";
 
 /** Awaits an upstream call (or a backoff it asked for), adding the wait to the request's upstream time. */
-export async function timeUpstream<T>(pending: Promise<T>): Promise<T> {
+export function timeUpstream<T>(pending: Promise<T>): Promise<T> {
   const record = currentRequest();
   if (!record) return pending;
   const started = performance.now();
-  try {
-    return await pending;
-  } finally {
+  // One `finally` per wait: this runs once per streamed chunk, so no async wrapper around it.
+  return pending.finally(() => {
     record.upstreamMs += performance.now() - started;
-  }
+  });
 }
 
 /** Counts a failed upstream attempt by deployment and kind. */
