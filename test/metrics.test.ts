@@ -77,7 +77,7 @@ describe("metrics with keys off", () => {
   it("counts exactly the requests sent, by door, model and status, with their tokens and latencies", async () => {
     const before = await scrape(gateway.baseURL);
     for (let i = 0; i < 5; i++) expect((await post(gateway, {})).status).toBe(200);
-    for (let i = 0; i < 2; i++) await (await post(gateway, { stream: true })).text();
+    for (let i = 0; i < 2; i++) await (await post(gateway, { stream: true, stream_options: { include_usage: true } })).text();
     expect((await post(gateway, { model: "made-up-model-name-xyz" })).status).toBe(404);
     const client = sdk(gateway);
     for (let i = 0; i < 3; i++) await client.chat.completions({ model: "echo", messages: [{ role: "user", content: "four five" }] });

@@ -4,8 +4,8 @@
  * request's record. A stream keeps its request open until it ends, so a tRPC `chat.start` is
  * logged with its whole generation.
  *
- * Streams ask the upstream for usage (as metering does) so that tokens are known even when the
- * client did not ask; the usage-only chunk is then taken out again.
+ * Chunks pass through untouched: a stream's tokens are known when the upstream reports usage, which
+ * metering (keys on) always asks for; with keys off, when the client asked (`include_usage`).
  */
 import type { ChatCompletionChunk, ChatCompletionRequest } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
@@ -108,14 +108,12 @@ export function observeChat(chat: ChatService, labels: ModelLabels, streams: Str
     },
     async stream(request, options) {
       const record = beginCall(labels, request, options.caller, true);
-      const wantsUsage = request.stream_options?.include_usage === true;
-      const upstream = wantsUsage ? request : { ...request, stream_options: { ...request.stream_options, include_usage: true } };
       try {
-        const served = await chat.stream(upstream, options);
+        const served = await chat.stream(request, options);
         routed(record, request, served.route);
         if (!record) return served;
         record.hold();
-        return { ...served, value: followStream({ chunks: served.value, record, wantsUsage, streams }) };
+        return { ...served, value: followStream({ chunks: served.value, record, streams }) };
       } catch (err) {
         record?.noteError(err);
         throw err;
@@ -131,12 +129,11 @@ export function observeChat(chat: ChatService, labels: ModelLabels, streams: Str
 interface FollowOptions {
   chunks: AsyncIterable<ChatCompletionChunk>;
   record: RequestRecord;
-  wantsUsage: boolean;
   streams: StreamCounts;
 }
 
-/** Passes chunks on, noting the first chunk's time and the usage; releases the request however the stream ends. */
-async function* followStream({ chunks, record, wantsUsage, streams }: FollowOptions): AsyncGenerator<ChatCompletionChunk> {
+/** Passes chunks on unchanged, noting the first chunk's time and the usage; releases the request however the stream ends. */
+async function* followStream({ chunks, record, streams }: FollowOptions): AsyncGenerator<ChatCompletionChunk> {
   const door = record.door;
   streams[door] = (streams[door] ?? 0) + 1;
   try {
@@ -146,8 +143,7 @@ async function* followStream({ chunks, record, wantsUsage, streams }: FollowOpti
         record.promptTokens = chunk.usage.prompt_tokens;
         record.completionTokens = chunk.usage.completion_tokens;
       }
-      if (wantsUsage || !("usage" in chunk)) yield chunk;
-      else if (chunk.choices.length > 0 || !chunk.usage) yield withoutUsage(chunk);
+      yield chunk;
     }
   } catch (err) {
     record.noteError(err);
@@ -156,11 +152,6 @@ async function* followStream({ chunks, record, wantsUsage, streams }: FollowOpti
     streams[door] = (streams[door] ?? 1) - 1;
     record.release();
   }
-}
-
-function withoutUsage(chunk: ChatCompletionChunk): ChatCompletionChunk {
-  const { usage: _usage, ...rest } = chunk;
-  return rest as ChatCompletionChunk;
 }
 
 /** Every configured name and alias, mapped to its model's name. */
