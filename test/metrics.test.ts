@@ -99,6 +99,18 @@ describe("metrics with keys off", () => {
     expect(delta("languru_retries_total")).toBe(0);
   });
 
+  it("counts an upstream's 4xx as a client_error kind, with no retry and no cooldown", async () => {
+    const before = await scrape(gateway.baseURL);
+    upstream.script(fail(400, "bad parameter"));
+    expect((await post(gateway, { model: "primary" })).status).toBe(400);
+    const after = await scrape(gateway.baseURL);
+    const delta = (name: string, labels: Record<string, string> = {}) => after.value(name, labels) - before.value(name, labels);
+    expect(delta("languru_upstream_errors_total", { deployment: "fake/real-model", kind: "client_error" })).toBe(1);
+    expect(delta("languru_requests_total", { door: "rest", model: "primary", status: "400" })).toBe(1);
+    expect(delta("languru_retries_total")).toBe(0);
+    expect(delta("languru_cooldowns_total")).toBe(0);
+  });
+
   it("counts upstream errors by kind, retries, the cooldown and the fallback that answered", async () => {
     const before = await scrape(gateway.baseURL);
     upstream.script(fail(500, "boom"), fail(500, "boom again"));

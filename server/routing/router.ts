@@ -67,6 +67,7 @@ export async function route<T>(registry: ModelRegistry, request: ChatCompletionR
       } catch (err) {
         if (signal.aborted || err instanceof CallerAbortedError) throw new CallerAbortedError();
         const error = err instanceof LanguruError ? err : new UpstreamError(`upstream '${deployment.id}' failed`);
+        upstreamFailed(deployment.id, error);
         if (isContextWindowError(error)) {
           lastError = error;
           queue.splice(0, queue.length, ...model.contextWindowFallbacks);
@@ -77,7 +78,6 @@ export async function route<T>(registry: ModelRegistry, request: ChatCompletionR
           "upstream attempt failed",
         );
         if (!isRetryable(error)) throw error;
-        upstreamFailed(deployment.id, error);
         deployment.health.failure();
         lastError = error;
         if (attempt === model.retry.attempts) break;
