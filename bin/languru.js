@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// The `languru` admin CLI. The project ships TypeScript and runs it through tsx, as `npm start` does.
+// The `languru` CLI (`serve`, `check-config`, `models`, and the admin commands). The project ships
+// TypeScript: tsx's loader is registered in this very process (no wrapper process), so `languru
+// serve` is the server itself and the signals sent to it reach it.
 import { register } from "tsx/esm/api";
 
 register();

@@ -12,8 +12,12 @@
 import { parseArgs } from "node:util";
 import { toLanguruError } from "../client/errors.js";
 import { createLanguruClient } from "../client/index.js";
+import { CommandUsageError, isServerCommand, runServerCommand } from "./server-commands.js";
 
 const usage = `usage:
+  languru serve [--config FILE] [--port N] [--host H]
+  languru check-config FILE
+  languru models [--config FILE]
   languru keys create [--name N] [--models a,b] [--rpm N] [--tpm N] [--budget USD] [--budget-tokens N] [--expires 30d|ISO-date]
   languru keys list
   languru keys update <id> [same options as create; "none" clears a limit]
@@ -113,23 +117,35 @@ function number(text: string, name: string): number {
   return n;
 }
 
-main(process.argv.slice(2)).then(
-  (result) => {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    if (isCreated(result)) process.stderr.write("Store this key now: it is shown only once.\n");
-  },
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      if (err.message) process.stderr.write(`languru: ${err.message}\n`);
-      process.stderr.write(`${usage}\n`);
-      process.exit(2);
-    }
-    const error = toLanguruError(err);
-    const message = error.status > 0 ? `${error.status} ${error.code ?? error.type}: ${error.message}` : error.message;
-    process.stderr.write(`languru: ${message}\n`);
-    process.exit(1);
-  },
-);
+const [first, ...rest] = process.argv.slice(2);
+if (isServerCommand(first)) {
+  runServerCommand(first, rest).catch((err: unknown) => {
+    process.stderr.write(`languru: ${err instanceof CommandUsageError ? err.message : (err as Error).message}\n`);
+    process.exit(2);
+  });
+} else {
+  runAdmin();
+}
+
+function runAdmin(): void {
+  main(process.argv.slice(2)).then(
+    (result) => {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      if (isCreated(result)) process.stderr.write("Store this key now: it is shown only once.\n");
+    },
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        if (err.message) process.stderr.write(`languru: ${err.message}\n`);
+        process.stderr.write(`${usage}\n`);
+        process.exit(2);
+      }
+      const error = toLanguruError(err);
+      const message = error.status > 0 ? `${error.status} ${error.code ?? error.type}: ${error.message}` : error.message;
+      process.stderr.write(`languru: ${message}\n`);
+      process.exit(1);
+    },
+  );
+}
 
 function isCreated(result: unknown): boolean {
   return typeof result === "object" && result !== null && "key" in result;

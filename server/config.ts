@@ -145,14 +145,41 @@ export interface Config {
   routing: { timeouts: TimeoutSettings; retry: RetrySettings; cooldown: CooldownSettings };
   /** API keys, rate limits and the usage ledger (on only with a master key). */
   access: AccessConfig;
+  /** Logs and metrics (see the observability block of `Env`). */
+  observability: ObservabilitySettings;
   /** The config file, if any, so that SIGHUP can read it again. */
   configPath?: string;
 }
 
+// --- Observability (logs, /metrics) -------------------------------------------------------
+/** The observability variables: log level and format, and the token that may read `/metrics`. */
+export const ObservabilityEnv = z.object({
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** `pretty` needs pino-pretty installed (a dev dependency); without it logs stay JSON. */
+  LOG_FORMAT: z.enum(["json", "pretty"]).default("json"),
+  /** A token (besides the master key) that may read `/metrics`; with keys off it makes `/metrics` need it. */
+  LANGURU_METRICS_TOKEN: z.string().min(16, "use at least 16 characters").optional(),
+});
+
+/** Log and metrics settings. */
+export interface ObservabilitySettings {
+  logLevel: z.output<typeof ObservabilityEnv>["LOG_LEVEL"];
+  logFormat: z.output<typeof ObservabilityEnv>["LOG_FORMAT"];
+  metricsToken: string | null;
+}
+
+/** The log settings alone, read before anything else (the logger exists before the config is loaded); bad values fall back to the defaults. */
+export function logSettingsFrom(env: NodeJS.ProcessEnv): Pick<ObservabilitySettings, "logLevel" | "logFormat"> {
+  const level = ObservabilityEnv.shape.LOG_LEVEL.safeParse(env.LOG_LEVEL);
+  const format = ObservabilityEnv.shape.LOG_FORMAT.safeParse(env.LOG_FORMAT);
+  return { logLevel: level.success ? level.data : "info", logFormat: format.success ? format.data : "json" };
+}
+// --- end of observability ------------------------------------------------------------------
+
 /** Raised for any invalid setting; the message names the field. */
 export class ConfigError extends Error {}
 
-const Env = AccessEnv.extend({
+const Env = AccessEnv.extend(ObservabilityEnv.shape).extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8680),
   HOST: z.string().min(1).default("127.0.0.1"),
   LANGURU_BODY_LIMIT: z.coerce
@@ -214,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cooldown: { ...defaults.cooldown, ...file.defaults.cooldown },
     },
     access: accessConfigFrom(e, file.prices),
+    observability: { logLevel: e.LOG_LEVEL, logFormat: e.LOG_FORMAT, metricsToken: e.LANGURU_METRICS_TOKEN ?? null },
     configPath: e.LANGURU_CONFIG,
   };
 }

@@ -6,6 +6,7 @@ import type { Access, Admin } from "./access/index.js";
 import type { GenerationStore } from "./chat/generations.js";
 import type { ChatService } from "./chat/service.js";
 import type { StreamTickets } from "./chat/stream-tickets.js";
+import type { SocketCallTracker } from "./observability/index.js";
 import { socketInfo } from "./ws.js";
 
 /** The long-lived services, created once at startup and handed to every request. */
@@ -18,6 +19,8 @@ export interface Services {
   access: Access | null;
   /** Key management and usage reports; null with access off. */
   admin: Admin | null;
+  /** Logs and counts each WebSocket call as a request of its own (HTTP requests are tracked by the server). */
+  trackCall: SocketCallTracker | null;
 }
 
 /** The WebSocket a call came on: lets a subscription tell an explicit stop from a dropped connection. */

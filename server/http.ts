@@ -16,6 +16,7 @@ import { createStreamTickets } from "./chat/stream-tickets.js";
 import type { Config } from "./config.js";
 import { createContextFactory, type Services } from "./context.js";
 import { log } from "./log.js";
+import { createObservability } from "./observability/index.js";
 import { guardBody } from "./rest/body-guard.js";
 import { createRestHandler } from "./rest/handler.js";
 import { sendError } from "./rest/respond.js";
@@ -53,13 +54,23 @@ export function createGateway(config: Config): Gateway {
   // Keys, limits and the ledger exist only with a master key; without one the gateway is open and pays nothing for them.
   const masterKey = config.access.masterKey;
   const accessRuntime: AccessRuntime | null = masterKey ? openAccess({ ...config.access, masterKey }, log) : null;
-  const access = accessRuntime?.access ?? null;
-  const served = access ? meterChat(chat, access) : chat;
+  // Observability: request ids, access log, metrics, probes (server/observability).
+  const ops = createObservability({
+    config,
+    access: accessRuntime?.access ?? null,
+    generationsInFlight: () => services.generations.running(),
+    readiness: { pingStore: accessRuntime?.health.store, redisUp: () => accessRuntime?.health.redis() ?? null },
+  });
+  const access = accessRuntime ? ops.observeAccess(accessRuntime.access) : null;
+  const observed = ops.observeChat(chat);
+  ops.setChat(observed);
+  const served = access ? ops.observeAdmission(meterChat(observed, access)) : observed;
   const services: Services = {
     chat: served,
     generations: createGenerationStore({ service: served, graceMs: config.resumeGraceMs }),
     // A ticket outlives its generation's resume grace a little, so a late resume gets 404 from the store, not here.
     tickets: createStreamTickets({ ttlMs: config.resumeGraceMs * 2 }),
+    trackCall: ops.trackCall,
     access,
     admin: accessRuntime?.admin ?? null,
   };
@@ -82,11 +93,14 @@ export function createGateway(config: Config): Gateway {
   const server = createServer((req, res) => {
     guardBody(req, res, bodyTimeouts);
     corsMiddleware(req, res, () => {
+      if (ops.serveOps(req, res)) return;
       const path = req.url ?? "/";
-      if (path === "/trpc" || path.startsWith("/trpc/")) return void trpc(req, res);
+      if (path === "/trpc" || path.startsWith("/trpc/")) return ops.track(req, res, "trpc", () => void trpc(req, res));
       if (servePlayground(req, res)) return;
-      void rest(req, res).then((handled) => {
-        if (!handled) sendError(res, new NotFoundError(`Unknown path ${path.split("?")[0]}`, { code: "unknown_url" }));
+      ops.track(req, res, "rest", () => {
+        void rest(req, res).then((handled) => {
+          if (!handled) sendError(res, new NotFoundError(`Unknown path ${path.split("?")[0]}`, { code: "unknown_url" }));
+        });
       });
     });
   });
@@ -97,13 +111,14 @@ export function createGateway(config: Config): Gateway {
   return {
     server,
     services,
-    ready: () => Promise.all([chat.ready(), accessRuntime?.ready]).then(() => undefined),
+    ready: () => Promise.all([chat.ready(), accessRuntime?.ready]).then(() => ops.started()),
     url() {
       const address = server.address() as AddressInfo;
       const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
       return `http://${host}:${address.port}`;
     },
     async close(graceMs = config.shutdownGraceMs) {
+      ops.shuttingDown();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       sockets.drain();
       // A keep-alive connection turns idle when its in-flight response ends; close each as it does.

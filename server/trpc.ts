@@ -11,6 +11,7 @@ import { moduleSettings } from "./config.js";
 import type { Context } from "./context.js";
 import { MAX_INPUT_DEPTH, assertBoundedJson } from "./limits/index.js";
 import { fromProcedureError, languruErrorOf, toTRPCError } from "./trpc-errors.js";
+import { requestIdForError } from "./observability/request.js";
 
 const pingIntervalMs = moduleSettings.ssePingMs;
 // The expanded input is held to the same bound as a body's bytes.
@@ -49,7 +50,7 @@ const t = initTRPC.context<Context>().create({
     return {
       ...shape,
       message: languru.message,
-      data: { ...shape.data, status: languru.status, error: languru.toBody().error, headers: languru.headers },
+      data: { ...shape.data, status: languru.status, error: languru.toBody().error, headers: languru.headers, requestId: requestIdForError(languru, error) },
     };
   },
 });
@@ -78,10 +79,15 @@ const requireMaster = t.middleware(async function requireMaster({ ctx, next }) {
   return next();
 });
 
+/** Over a WebSocket no HTTP request carries a call, so each call is tracked (logged, counted) as a request of its own. */
+const trackSocketCalls = t.middleware(function trackSocketCalls({ ctx, path, type, next }) {
+  return ctx.socket && ctx.trackCall ? ctx.trackCall({ path, type }, next) : next();
+});
+
 /** Builds a router. */
 export const router = t.router;
 /** A procedure anyone may call. */
-export const publicProcedure = t.procedure.use(mapErrors);
+export const publicProcedure = t.procedure.use(trackSocketCalls).use(mapErrors);
 /** A procedure that needs an API key when keys are on; `ctx.caller` says whose. */
 export const keyProcedure = publicProcedure.use(authenticate);
 /** A procedure for the master key only, when keys are on (open when they are off). */

@@ -20,6 +20,8 @@ export interface AccessRuntime {
   ready: Promise<void>;
   /** Flushes the ledger, then closes the store and Redis. */
   close(): Promise<void>;
+  /** For the readiness probe: a store round trip, and whether Redis is connected (null when not configured). */
+  health: { store(): Promise<void>; redis(): boolean | null };
 }
 
 // A replica starting while Redis is down should not wait long: it counts in memory until Redis is back.
@@ -60,6 +62,7 @@ export function openAccess(config: AccessConfig & { masterKey: string }, log: Lo
     access,
     admin,
     ready,
+    health: { store: () => store.ping(), redis: () => (redis ? redis.status === "ready" : null) },
     async close() {
       await ledger.close();
       await store.close();

@@ -9,6 +9,7 @@
 import { AuthenticationError, LanguruError, type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
 import type { Access, Outcome, Reservation } from "../access/index.js";
 import { tokensOf } from "../access/index.js";
+import { streamUsage } from "../observability/hooks.js";
 import type { StreamObserver } from "../routing/attempt.js";
 import { CallerAbortedError } from "../routing/caller-aborted.js";
 import { normalizeRequest } from "../routing/encode.js";
@@ -88,7 +89,10 @@ class StreamMeter implements StreamObserver {
 
   chunk(chunk: ChatCompletionChunk): ChatCompletionChunk | null {
     this.ttftMs ??= Date.now() - this.o.reservation.startedAt;
-    if (chunk.usage) this.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+    if (chunk.usage) {
+      this.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+      streamUsage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens);
+    }
     for (const choice of chunk.choices) this.text += choice.delta.content ?? "";
     if (this.o.wantsUsage) return chunk;
     return chunk.choices.length > 0 || !chunk.usage ? withoutUsage(chunk) : null;

@@ -2,6 +2,7 @@
 import type { ServerResponse } from "node:http";
 import { InternalError, LanguruError } from "../../shared/index.js";
 import { log } from "../log.js";
+import { currentRequest } from "../observability/request.js";
 
 /** Sends a JSON body. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -13,6 +14,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 /** Sends an error as an OpenAI error body with its status and headers (`retry-after`, ...). */
 export function sendError(res: ServerResponse, err: unknown): void {
   const error = asLanguruError(err);
+  currentRequest()?.noteError(error);
   if (res.headersSent) {
     res.destroy();
     return;

@@ -8,6 +8,7 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { ChatCompletionParams, NotFoundError, InvalidRequestError, requestFromParams } from "../../shared/index.js";
 import { keyFromHeaders, type Caller } from "../access/index.js";
+import { callerKnown } from "../observability/hooks.js";
 import type { Context } from "../context.js";
 import { keyProcedure, publicProcedure, router } from "../trpc.js";
 import { toTRPCError } from "../trpc-errors.js";
@@ -78,6 +79,7 @@ export const chatRouter = router({
     try {
       if (input.token && !ticket) throw notFound(input.id);
       caller = ticket ? ticket.caller : await keyCaller(ctx);
+      callerKnown(caller);
       const chunks = ctx.generations.follow(input.id, input.lastEventId, stopped, caller);
       for await (const { index, chunk } of chunks) yield tracked(String(index), chunk);
     } catch (err) {

@@ -5,6 +5,7 @@
 import type { ChatCompletion, ChatCompletionChunk } from "../../shared/index.js";
 import type { UpstreamRequest } from "../providers/types.js";
 import type { Deployment } from "./deployment.js";
+import { timeUpstream } from "../observability/hooks.js";
 import { CallerAbortedError } from "./caller-aborted.js";
 import { AttemptTimers, type AttemptLimits } from "./timers.js";
 
@@ -30,7 +31,7 @@ export async function attemptCompletion(deployment: Deployment, input: AttemptIn
   const timers = new AttemptTimers(input.signal, deployment.id, input.limits);
   track(deployment, 1);
   try {
-    return await deployment.provider.complete(input.request, timers.signal, input.body);
+    return await timeUpstream(deployment.provider.complete(input.request, timers.signal, input.body));
   } catch (err) {
     throw timers.explain(err);
   } finally {
@@ -53,10 +54,10 @@ export async function attemptStream(
   track(deployment, 1);
   let iterator: AsyncIterator<ChatCompletionChunk> | undefined;
   try {
-    const source = await deployment.provider.stream(input.request, timers.signal, input.body);
+    const source = await timeUpstream(deployment.provider.stream(input.request, timers.signal, input.body));
     timers.enter("first token");
     iterator = source[Symbol.asyncIterator]();
-    const first = await iterator.next();
+    const first = await timeUpstream(iterator.next());
     timers.received();
     timers.enter("idle");
     return follow({ first, iterator, timers, deployment, observer });
@@ -86,7 +87,7 @@ async function* follow({ first, iterator, timers, deployment, observer }: Follow
       const out = observer ? observer.chunk(next.value) : next.value;
       if (out) yield out;
       timers.awaitNext();
-      next = await iterator.next();
+      next = await timeUpstream(iterator.next());
       timers.received();
     }
     finished = true;

@@ -3,6 +3,7 @@
  * again with one request; a success brings it back, a failure cools it down again.
  */
 import type { CooldownSettings } from "../config.js";
+import { cooldownStarted } from "../observability/hooks.js";
 
 /** What `GET /v1/deployments` shows of one deployment. */
 export interface HealthSnapshot {
@@ -58,6 +59,7 @@ export class DeploymentHealth {
     this.failures++;
     this.probeInFlight = false;
     if (this.probing || this.failures >= this.policy.failures) {
+      if (!this.cooling(now)) cooldownStarted();
       this.cooldownUntil = now + this.policy.cooldownMs;
       this.probing = false;
     }

@@ -15,6 +15,7 @@ import {
   type ChatCompletionRequest,
 } from "../../shared/index.js";
 import { log } from "../log.js";
+import { timeUpstream, upstreamFailed } from "../observability/hooks.js";
 import { attemptCompletion, attemptStream, type AttemptInput, type StreamObserver } from "./attempt.js";
 import { pickDeployment } from "./balancer.js";
 import { CallerAbortedError } from "./caller-aborted.js";
@@ -109,6 +110,7 @@ async function route<T>(registry: ModelRegistry, request: ChatCompletionRequest,
         return { value, route: { model: model.name, deployment: deployment.id, attempts } };
       } catch (err) {
         error = classify(err, signal);
+        if (!(error instanceof CallerAbortedError)) upstreamFailed(deployment.id, error);
       }
       if (isUpstreamFault(error)) deployment.health.failure();
       else deployment.health.release();
@@ -130,7 +132,7 @@ async function route<T>(registry: ModelRegistry, request: ChatCompletionRequest,
         queue.length = 0;
         break;
       }
-      await sleep(delay, undefined, { signal }).catch(() => undefined);
+      await timeUpstream(sleep(delay, undefined, { signal }).catch(() => undefined));
       if (signal.aborted) throw new CallerAbortedError();
     }
     if (Date.now() >= deadline) break;

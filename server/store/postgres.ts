@@ -155,6 +155,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         ),
       };
     },
+    async ping() {
+      await query("SELECT 1");
+    },
     async close() {
       await pool.end();
     },

@@ -29,6 +29,9 @@ export function createSqliteStore(path: string): Store {
 
   return {
     kind: "sqlite",
+    async ping() {
+      db.prepare("SELECT 1").get();
+    },
     async migrate() {
       db.exec("CREATE TABLE IF NOT EXISTS languru_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
       // IMMEDIATE takes the write lock first, so two processes starting together do not both migrate.

@@ -108,5 +108,7 @@ export interface Store {
   /** Appends rows and adds their tokens and cost to their keys' spend, in one transaction. */
   recordUsage(rows: UsageRow[]): Promise<void>;
   queryUsage(filter: UsageFilter): Promise<UsageReport>;
+  /** One trivial round trip (`SELECT 1`), for the readiness probe. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,35 @@
+# Languru gateway image. Multi-stage: dependencies are installed (and the optional SQLite driver
+# compiled) in a build stage with a toolchain; the runtime stage has only Node and the app, and
+# runs as the unprivileged `node` user.
+#   docker build -t languru .
+#   docker run -p 8680:8680 -e OPENAI_API_KEY=sk-... languru
+ARG NODE_VERSION=20
+
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
+WORKDIR /app
+# better-sqlite3 (optional) builds from source when no prebuilt binary fits.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json .prebuild-installrc* ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8680 \
+    LANGURU_DB=/data/languru.db
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY bin ./bin
+COPY cli ./cli
+COPY client ./client
+COPY server ./server
+COPY shared ./shared
+RUN mkdir -p /data && chown node:node /data
+USER node
+EXPOSE 8680
+# Liveness only (no upstream or store call); orchestrators use /ready for traffic.
+HEALTHCHECK --interval=10s --timeout=2s --start-period=15s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8680)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# `languru serve` is the server itself (tsx's loader runs in-process): SIGTERM drains, SIGHUP reloads.
+ENTRYPOINT ["node", "bin/languru.js", "serve"]

@@ -1,0 +1,168 @@
+/**
+ * Observes the chat service from the doors' side: what was asked, which route answered after how
+ * many attempts, the usage, the first chunk's time and how the call ended, noted on the current
+ * request's record. A stream keeps its request open until it ends, so a tRPC `chat.start` is
+ * logged with its whole generation.
+ *
+ * Chunks pass through untouched: a stream's tokens are known when the upstream reports usage, which
+ * metering (keys on) always asks for; with keys off, when the client asked (`include_usage`).
+ */
+import type { ChatCompletionChunk, ChatCompletionRequest } from "../../shared/index.js";
+import type { Caller } from "../access/index.js";
+import type { ChatService } from "../chat/service.js";
+import type { Config } from "../config.js";
+import type { RouteInfo } from "../routing/router.js";
+import { currentRequest, type RequestRecord } from "./request.js";
+
+/** Streams open now, by door. */
+export type StreamCounts = Record<string, number>;
+
+/** Model names as bounded labels: configured names and aliases (as their model's name), listed addresses, else `unknown`. */
+export class ModelLabels {
+  private canonical: Map<string, string>;
+
+  constructor(
+    config: Config,
+    private readonly listed: () => Array<{ id: string }>,
+  ) {
+    this.canonical = canonicalNames(config);
+  }
+
+  /** The label of a requested name; never a name only the client made up. */
+  of(requested: string): string {
+    const name = this.canonical.get(requested);
+    if (name) return name;
+    return this.listed().some((m) => m.id === requested) ? requested : "unknown";
+  }
+
+  /** The model a name resolves to by configuration (itself when it is no alias). */
+  canonicalOf(requested: string): string {
+    return this.canonical.get(requested) ?? requested;
+  }
+
+  /** Takes a reloaded config's names. */
+  reload(config: Config): void {
+    this.canonical = canonicalNames(config);
+  }
+}
+
+/** Notes the call's model, caller and failure on the current request. */
+function beginCall(labels: ModelLabels, request: ChatCompletionRequest, caller: Caller | undefined, stream: boolean): RequestRecord | undefined {
+  const record = currentRequest();
+  if (!record) return undefined;
+  record.model = request.model;
+  record.stream = stream;
+  record.noteCaller(caller);
+  record.modelLabel = labels.of(request.model);
+  return record;
+}
+
+/**
+ * The outer observer, around metering: admission failures (403, 429) happen before the inner
+ * service is called and still name the model on the request.
+ */
+export function observeAdmission(chat: ChatService, labels: ModelLabels): ChatService {
+  const guard = async <T>(request: ChatCompletionRequest, caller: Caller | undefined, stream: boolean, call: () => Promise<T>): Promise<T> => {
+    const record = beginCall(labels, request, caller, stream);
+    try {
+      return await call();
+    } catch (err) {
+      record?.noteError(err);
+      throw err;
+    }
+  };
+  return {
+    ...chat,
+    complete: (request, options) => guard(request, options.caller, false, () => chat.complete(request, options)),
+    stream: (request, options) => guard(request, options.caller, true, () => chat.stream(request, options)),
+  };
+}
+
+/** The inner observer, right around the routing: route, usage, first chunk, streams in flight; `streams` is kept up to date per door. */
+export function observeChat(chat: ChatService, labels: ModelLabels, streams: StreamCounts): ChatService {
+  const routed = (record: RequestRecord | undefined, request: ChatCompletionRequest, route: RouteInfo) => {
+    if (!record) return;
+    record.answeredBy = route.model;
+    record.deployment = route.deployment;
+    record.attempts = route.attempts;
+    record.fallback = route.model !== labels.canonicalOf(request.model);
+  };
+
+  return {
+    ...chat,
+    async complete(request, options) {
+      const record = beginCall(labels, request, options.caller, false);
+      try {
+        const served = await chat.complete(request, options);
+        routed(record, request, served.route);
+        const usage = served.value.usage;
+        if (record && usage) {
+          record.promptTokens = usage.prompt_tokens;
+          record.completionTokens = usage.completion_tokens;
+        }
+        return served;
+      } catch (err) {
+        record?.noteError(err);
+        throw err;
+      }
+    },
+    async stream(request, options) {
+      const record = beginCall(labels, request, options.caller, true);
+      try {
+        const served = await chat.stream(request, options);
+        routed(record, request, served.route);
+        if (!record) return served;
+        record.hold();
+        return { ...served, value: followStream({ chunks: served.value, record, streams }) };
+      } catch (err) {
+        record?.noteError(err);
+        throw err;
+      }
+    },
+    async reload(next) {
+      await chat.reload(next);
+      labels.reload(next);
+    },
+  };
+}
+
+interface FollowOptions {
+  chunks: AsyncIterable<ChatCompletionChunk>;
+  record: RequestRecord;
+  streams: StreamCounts;
+}
+
+/** Passes chunks on unchanged, noting the first chunk's time and the usage; releases the request however the stream ends. */
+async function* followStream({ chunks, record, streams }: FollowOptions): AsyncGenerator<ChatCompletionChunk> {
+  const door = record.door;
+  streams[door] = (streams[door] ?? 0) + 1;
+  try {
+    for await (const chunk of chunks) {
+      record.ttftMs ??= record.elapsedMs();
+      if (chunk.usage) {
+        record.promptTokens = chunk.usage.prompt_tokens;
+        record.completionTokens = chunk.usage.completion_tokens;
+      }
+      yield chunk;
+    }
+  } catch (err) {
+    record.noteError(err);
+    throw err;
+  } finally {
+    streams[door] = (streams[door] ?? 1) - 1;
+    record.release();
+  }
+}
+
+/** Every configured name and alias, mapped to its model's name. */
+function canonicalNames(config: Config): Map<string, string> {
+  const names = new Map<string, string>([["echo", "echo"]]);
+  for (const provider of config.providers) {
+    for (const entry of provider.models) {
+      const name = typeof entry === "string" ? entry : entry.name;
+      names.set(name, name);
+    }
+  }
+  for (const model of config.models) for (const name of [model.name, ...model.aliases]) names.set(name, model.name);
+  return names;
+}

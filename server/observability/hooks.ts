@@ -1,0 +1,57 @@
+/**
+ * One-line hooks for the routing code. Each finds the current request through AsyncLocalStorage,
+ * so no signature changes; outside a request (tests calling the router directly) they do nothing.
+ */
+import { LanguruError } from "../../shared/index.js";
+import type { Caller } from "../access/index.js";
+import { currentRequest } from "./request.js";
+
+/** Awaits an upstream call (or a backoff it asked for), adding the wait to the request's upstream time. */
+export function timeUpstream<T>(pending: Promise<T>): Promise<T> {
+  const record = currentRequest();
+  if (!record) return pending;
+  const started = performance.now();
+  // One `finally` per wait: this runs once per streamed chunk, so no async wrapper around it.
+  return pending.finally(() => {
+    record.upstreamMs += performance.now() - started;
+  });
+}
+
+/** Notes a stream's usage on its request: metering asks the upstream for it and may hide it from the client. */
+export function streamUsage(promptTokens: number, completionTokens: number): void {
+  const record = currentRequest();
+  if (!record) return;
+  record.promptTokens = promptTokens;
+  record.completionTokens = completionTokens;
+}
+
+/** Notes who calls, when a procedure learns it itself (an SSE follower shows a ticket, not a key). */
+export function callerKnown(caller: Caller | undefined): void {
+  currentRequest()?.noteCaller(caller);
+}
+
+/** Counts a failed upstream attempt by deployment and kind. */
+export function upstreamFailed(deployment: string, error: unknown): void {
+  const record = currentRequest();
+  if (!record) return;
+  record.lastFailedDeployment = deployment;
+  record.metrics.upstreamError(deployment, failureKind(error));
+}
+
+/** Counts a deployment entering cooldown (the one whose failure was noted last). */
+export function cooldownStarted(): void {
+  const record = currentRequest();
+  if (record) record.metrics.cooldown(record.lastFailedDeployment ?? "unknown");
+}
+
+/** A small fixed set of kinds, so the label stays bounded. */
+export function failureKind(error: unknown): string {
+  if (!(error instanceof LanguruError)) return "other";
+  if (error.status === 504 || error.code === "timeout" || error.name === "TimeoutError") return "timeout";
+  if (error.status === 429) return "rate_limit";
+  if (error.code === "context_length_exceeded") return "context_window";
+  if (error.status >= 500 && error.status !== 502) return "server_error";
+  if (error.status === 502) return /cannot reach|connect|network|socket|ECONN|fetch failed/i.test(error.message) ? "connection" : "server_error";
+  if (error.status >= 400) return "client_error";
+  return "other";
+}

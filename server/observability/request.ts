@@ -1,0 +1,211 @@
+/**
+ * One request's observation: what the doors and the routing learn about it while it runs, kept in
+ * AsyncLocalStorage so that hooks deep in the routing code can add to it without new parameters.
+ * It ends once the response is over and every stream it opened has ended (a tRPC `chat.start`
+ * answers at the first chunk, its generation runs on); then it becomes one log line and metrics.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { IncomingMessage } from "node:http";
+import { LanguruError } from "../../shared/index.js";
+import type { Caller } from "../access/index.js";
+import type { GatewayMetrics } from "./metrics.js";
+import { requestIdFrom } from "./request-id.js";
+
+/** Which door a request came through. */
+export type Door = "rest" | "trpc";
+
+/** Everything one access-log line says. */
+export interface RequestFacts {
+  requestId: string;
+  door: Door;
+  method: string;
+  /** REST path or tRPC procedure(s), never the query string. */
+  path: string;
+  status: number;
+  latencyMs: number;
+  /** The key's id, `master`, or absent with keys off. */
+  keyId?: string;
+  /** The model the client asked for. */
+  model?: string;
+  /** The public model that answered (a fallback's when one did). */
+  answeredBy?: string;
+  /** True when a fallback model answered instead of the requested one. */
+  fallback?: boolean;
+  /** The requested model as a bounded metric label (a routable model's canonical name, `unknown`, or `none`). */
+  modelLabel: string;
+  deployment?: string;
+  attempts?: number;
+  stream?: boolean;
+  errorType?: string;
+  errorCode?: string;
+  ttftMs?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  /** Time spent waiting on upstreams (calls and the backoffs between them). */
+  upstreamMs?: number;
+  /** Latency minus upstream time: what the gateway itself cost. */
+  overheadMs?: number;
+}
+
+/** What a record is opened with: an HTTP request, or one call on a WebSocket. */
+export interface RequestSource {
+  requestId: string;
+  method: string;
+  /** Never a query string. */
+  path: string;
+}
+
+/** An HTTP request as a record's source. */
+export function httpSource(req: IncomingMessage, door: Door): RequestSource {
+  return { requestId: requestIdFrom(req.headers), method: req.method ?? "GET", path: pathOf(req.url ?? "/", door) };
+}
+
+/** The live record of one request. */
+export class RequestRecord {
+  readonly requestId: string;
+  readonly door: Door;
+  readonly method: string;
+  readonly path: string;
+  readonly startedAt = performance.now();
+  keyId?: string;
+  model?: string;
+  answeredBy?: string;
+  fallback?: boolean;
+  modelLabel = "none";
+  deployment?: string;
+  attempts?: number;
+  stream?: boolean;
+  errorType?: string;
+  errorCode?: string;
+  ttftMs?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  upstreamMs = 0;
+  /** The deployment whose failure was seen last (the cooldown hook labels with it). */
+  lastFailedDeployment?: string;
+  private status = 200;
+  private holds = 1;
+  private ended = false;
+
+  constructor(
+    source: RequestSource,
+    door: Door,
+    /** The gateway's metrics, for the routing hooks. */
+    readonly metrics: GatewayMetrics,
+    private readonly onEnd: (facts: RequestFacts) => void,
+  ) {
+    this.requestId = source.requestId;
+    this.door = door;
+    this.method = source.method;
+    this.path = source.path;
+  }
+
+  /** Keeps the record open until the matching `release` (a stream outliving its response). */
+  hold(): void {
+    this.holds++;
+  }
+
+  /** Ends one hold; the last one emits the record. */
+  release(): void {
+    if (this.ended || --this.holds > 0) return;
+    this.ended = true;
+    this.onEnd(this.facts());
+  }
+
+  /** The response ended (sent, or cut when the client left: 499). */
+  responseEnded(status: number): void {
+    this.status = status;
+    this.release();
+  }
+
+  /** Notes who called. */
+  noteCaller(caller: Caller | undefined): void {
+    if (caller) this.keyId = caller.kind === "master" ? "master" : caller.key.id;
+  }
+
+  /** Notes an error the client got (the last one wins: it is what they saw). */
+  noteError(err: unknown): void {
+    if (err instanceof LanguruError) {
+      this.errorType = err.type;
+      this.errorCode = err.code ?? undefined;
+    } else {
+      this.errorType = "api_error";
+    }
+  }
+
+  /** Milliseconds since the request arrived. */
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  private facts(): RequestFacts {
+    const latencyMs = round(this.elapsedMs());
+    const upstream = this.upstreamMs > 0 ? { upstreamMs: round(this.upstreamMs), overheadMs: round(Math.max(0, latencyMs - this.upstreamMs)) } : {};
+    return {
+      requestId: this.requestId,
+      door: this.door,
+      method: this.method,
+      path: this.path,
+      status: this.status,
+      latencyMs,
+      modelLabel: this.modelLabel,
+      ...defined({
+        keyId: this.keyId,
+        model: this.model,
+        answeredBy: this.answeredBy,
+        fallback: this.fallback,
+        deployment: this.deployment,
+        attempts: this.attempts,
+        stream: this.stream,
+        errorType: this.errorType,
+        errorCode: this.errorCode,
+        ttftMs: this.ttftMs === undefined ? undefined : round(this.ttftMs),
+        promptTokens: this.promptTokens,
+        completionTokens: this.completionTokens,
+      }),
+      ...upstream,
+    };
+  }
+}
+
+const storage = new AsyncLocalStorage<RequestRecord>();
+
+/** Runs `fn` with `record` as the current request. */
+export function runInRequest<T>(record: RequestRecord, fn: () => T): T {
+  return storage.run(record, fn);
+}
+
+/** The request being served by the current async context, if any. */
+export function currentRequest(): RequestRecord | undefined {
+  return storage.getStore();
+}
+
+// Errors of WebSocket calls are shaped after their call left its record's async context.
+const requestIdsOfErrors = new WeakMap<object, string>();
+
+/** Remembers which request an error belongs to, for an error shaped outside that request's context. */
+export function tagError(error: unknown, requestId: string): void {
+  if (typeof error === "object" && error !== null) requestIdsOfErrors.set(error, requestId);
+}
+
+/** The request id for a tRPC error's `data`, noting the error on the request's record. */
+export function requestIdForError(error: LanguruError, raw?: object): string | undefined {
+  const record = storage.getStore();
+  record?.noteError(error);
+  return record?.requestId ?? (raw && requestIdsOfErrors.get(raw));
+}
+
+// The query string can carry anything (tRPC puts its input there); only the path is ever logged.
+function pathOf(url: string, door: Door): string {
+  const path = url.split("?")[0] ?? "/";
+  if (door === "trpc") return path.replace(/^\/trpc\/?/, "").slice(0, 200) || "/";
+  return path.slice(0, 200);
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+function defined<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
