@@ -14,6 +14,7 @@ import { createChatService } from "./chat/service.js";
 import type { Config } from "./config.js";
 import { createContextFactory, type Services } from "./context.js";
 import { log } from "./log.js";
+import { openReplication } from "./replication.js";
 import { createRestHandler } from "./rest/handler.js";
 import { sendError } from "./rest/respond.js";
 import { appRouter } from "./routers/_app.js";
@@ -32,7 +33,9 @@ export interface Gateway {
 
 /** Builds the server and its services from a config; call `server.listen` (or `listen`) to start. */
 export function createGateway(config: Config): Gateway {
-  const chat = createChatService(config);
+  const redisUrl = config.access.redisUrl;
+  const replication = redisUrl ? openReplication({ redisUrl, prefix: config.access.redisPrefix, graceMs: config.resumeGraceMs, log }) : null;
+  const chat = createChatService(config, { sharedHealth: replication?.health });
   // Keys, limits and the ledger exist only with a master key; without one the gateway is open and pays nothing for them.
   const masterKey = config.access.masterKey;
   const accessRuntime: AccessRuntime | null = masterKey ? openAccess({ ...config.access, masterKey }, log) : null;
@@ -40,7 +43,7 @@ export function createGateway(config: Config): Gateway {
   const served = access ? meterChat(chat, access) : chat;
   const services: Services = {
     chat: served,
-    generations: createGenerationStore({ service: served, graceMs: config.resumeGraceMs }),
+    generations: createGenerationStore({ service: served, graceMs: config.resumeGraceMs, mirror: replication?.mirror }),
     access,
     admin: accessRuntime?.admin ?? null,
   };
@@ -88,6 +91,7 @@ export function createGateway(config: Config): Gateway {
       clearTimeout(timer);
       services.generations.close();
       await chat.close();
+      await replication?.close();
       // Last: the ledger's final flush includes the requests that just finished.
       await accessRuntime?.close();
     },

@@ -11,13 +11,10 @@ import { randomUUID } from "node:crypto";
 import { LanguruError, NotFoundError, InvalidRequestError, InternalError, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
 import type { RouteInfo } from "../routing/router.js";
+import type { GenerationMirror, IndexedChunk } from "./generation-mirror.js";
 import type { ChatService } from "./service.js";
 
-/** One chunk with its position in the generation, which is its event id. */
-export interface IndexedChunk {
-  index: number;
-  chunk: ChatCompletionChunk;
-}
+export type { IndexedChunk } from "./generation-mirror.js";
 
 /** Starts, follows and cancels generations. */
 export interface GenerationStore {
@@ -53,9 +50,18 @@ function ownerOf(caller: Caller | undefined): string | null {
   return caller.kind === "master" ? "master" : caller.key.id;
 }
 
-/** Creates an in-memory store (one replica). */
-export function createGenerationStore(options: { service: ChatService; graceMs: number }): GenerationStore {
+/** What a generation store is built from. */
+export interface GenerationStoreOptions {
+  service: ChatService;
+  graceMs: number;
+  /** Shares generations with other replicas (Redis); absent, generations live on this replica only. */
+  mirror?: GenerationMirror;
+}
+
+/** Creates the store: generations run and buffer here; a mirror also lets other replicas follow and cancel them. */
+export function createGenerationStore(options: GenerationStoreOptions): GenerationStore {
   const generations = new Map<string, Generation>();
+  const mirror = options.mirror;
 
   const notify = (gen: Generation) => {
     for (const wake of gen.wake) wake();
@@ -66,7 +72,9 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
     if (gen.timer) clearTimeout(gen.timer);
     gen.timer = null;
     if (gen.state === "running" && gen.followers > 0) return;
-    gen.timer = setTimeout(() => {
+    gen.timer = setTimeout(async () => {
+      // Followed on another replica: that follower keeps it alive, as a local one would.
+      if (gen.state === "running" && mirror && (await mirror.watched(id))) return schedule(id, gen);
       generations.delete(id);
       gen.controller.abort();
     }, options.graceMs);
@@ -76,6 +84,7 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
   const pump = async (id: string, gen: Generation, stream: AsyncIterable<ChatCompletionChunk>) => {
     try {
       for await (const chunk of stream) {
+        mirror?.chunk(id, gen.chunks.length, chunk);
         gen.chunks.push(chunk);
         notify(gen);
       }
@@ -84,9 +93,22 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
       gen.state = "failed";
       gen.error = err instanceof LanguruError ? err : new InternalError();
     }
+    mirror?.ended(id, gen.error);
     notify(gen);
     schedule(id, gen);
   };
+
+  /** Stops a generation of this replica; false when it has none by that id for that owner. */
+  const cancelLocal = (id: string, owner: string | null): boolean => {
+    const gen = generations.get(id);
+    if (!gen || gen.owner !== owner) return false;
+    generations.delete(id);
+    if (gen.timer) clearTimeout(gen.timer);
+    gen.controller.abort();
+    notify(gen);
+    return true;
+  };
+  mirror?.onCancel((id, owner) => void cancelLocal(id, owner));
 
   return {
     async start(request, caller) {
@@ -95,6 +117,7 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
       const id = `gen-${randomUUID()}`;
       const gen: Generation = { chunks: [], state: "running", error: null, controller, followers: 0, wake: new Set(), timer: null, owner: ownerOf(caller) };
       generations.set(id, gen);
+      mirror?.started(id, gen.owner);
       schedule(id, gen);
       void pump(id, gen, stream);
       return { id, route, headers };
@@ -102,9 +125,13 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
 
     async *follow(id, lastEventId, signal, caller) {
       const gen = generations.get(id);
+      let next = resumePosition(lastEventId);
+      if (!gen && mirror) {
+        yield* mirror.follow(id, next, signal, ownerOf(caller));
+        return;
+      }
       if (!gen || gen.owner !== ownerOf(caller))
         throw new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
-      let next = resumePosition(lastEventId);
       gen.followers++;
       schedule(id, gen);
       try {
@@ -124,12 +151,7 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
     },
 
     cancel(id, caller) {
-      const gen = generations.get(id);
-      if (!gen || gen.owner !== ownerOf(caller)) return;
-      generations.delete(id);
-      if (gen.timer) clearTimeout(gen.timer);
-      gen.controller.abort();
-      notify(gen);
+      if (!cancelLocal(id, ownerOf(caller))) mirror?.cancel(id, ownerOf(caller));
     },
 
     running: () => [...generations.values()].filter((g) => g.state === "running").length,

@@ -7,7 +7,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Model 
 import type { Caller } from "../access/index.js";
 import type { Config } from "../config.js";
 import type { DeploymentSnapshot } from "../routing/deployment.js";
-import { createModelRegistry, type ModelRegistry } from "../routing/registry.js";
+import { createModelRegistry, type ModelRegistry, type RegistryOptions } from "../routing/registry.js";
 import { route, type Routed } from "../routing/router.js";
 import { completeWithin, streamWithin } from "../routing/timeouts.js";
 
@@ -40,8 +40,8 @@ export interface ChatService {
 }
 
 /** Creates the chat service for a config. */
-export function createChatService(config: Config): ChatService {
-  let registry: ModelRegistry = createModelRegistry(config);
+export function createChatService(config: Config, options: RegistryOptions = {}): ChatService {
+  let registry: ModelRegistry = createModelRegistry(config, options);
 
   return {
     complete: (request, { signal }) => route(registry, request, signal, (d, upstream, s, model) => completeWithin(d, upstream, s, model.timeouts)),
@@ -51,7 +51,7 @@ export function createChatService(config: Config): ChatService {
     ready: () => registry.ready,
     async reload(next) {
       const old = registry;
-      registry = createModelRegistry(next);
+      registry = createModelRegistry(next, options);
       await registry.ready;
       void retire(old, next.shutdownGraceMs);
     },

@@ -11,6 +11,7 @@ import type { Provider } from "../providers/types.js";
 import type { Strategy } from "./balancer.js";
 import type { Deployment, DeploymentSnapshot } from "./deployment.js";
 import { DeploymentHealth } from "./health.js";
+import type { SharedHealth } from "./shared-health.js";
 
 /** A public model as the router sees it. */
 export interface RoutedModel {
@@ -41,8 +42,15 @@ export interface ModelRegistry {
 
 const DISCOVERY_STARTUP_WAIT_MS = 3_000;
 
+/** What a registry shares with other replicas. */
+export interface RegistryOptions {
+  /** Deployment health shared through Redis; absent, each replica keeps its own. */
+  sharedHealth?: SharedHealth;
+}
+
 /** Builds the registry from a config. */
-export function createModelRegistry(config: Config): ModelRegistry {
+export function createModelRegistry(config: Config, options: RegistryOptions = {}): ModelRegistry {
+  const shared = options.sharedHealth;
   const created = Math.floor(Date.now() / 1000);
   const providers = new Map<string, { provider: Provider; settings: ProviderSettings | null }>();
   providers.set("languru", { provider: createEchoProvider({ delayMs: config.echoDelayMs }), settings: null });
@@ -55,7 +63,9 @@ export function createModelRegistry(config: Config): ModelRegistry {
     let d = deploymentsById.get(id);
     if (!d) {
       const provider = providers.get(providerName)!.provider;
-      d = { id, provider, upstreamModel, weight, load: { inFlight: 0 }, health: new DeploymentHealth(config.routing.cooldown) };
+      const health = new DeploymentHealth(config.routing.cooldown, shared ? (event) => shared.publish(id, event) : undefined);
+      shared?.register(id, health);
+      d = { id, provider, upstreamModel, weight, load: { inFlight: 0 }, health };
       deploymentsById.set(id, d);
     }
     return weight === d.weight ? d : { ...d, weight };
