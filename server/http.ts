@@ -17,6 +17,7 @@ import type { Config } from "./config.js";
 import { createContextFactory, type Services } from "./context.js";
 import { log } from "./log.js";
 import { createObservability } from "./observability/index.js";
+import { openReplication } from "./replication.js";
 import { guardBody } from "./rest/body-guard.js";
 import { createRestHandler } from "./rest/handler.js";
 import { sendError } from "./rest/respond.js";
@@ -50,7 +51,9 @@ const ERROR_FRAME_MS = 250;
 
 /** Builds the server and its services from a config; call `server.listen` (or `listen`) to start. */
 export function createGateway(config: Config): Gateway {
-  const chat = createChatService(config);
+  const redisUrl = config.access.redisUrl;
+  const replication = redisUrl ? openReplication({ redisUrl, prefix: config.access.redisPrefix, graceMs: config.resumeGraceMs, log }) : null;
+  const chat = createChatService(config, { sharedHealth: replication?.health });
   // Keys, limits and the ledger exist only with a master key; without one the gateway is open and pays nothing for them.
   const masterKey = config.access.masterKey;
   const accessRuntime: AccessRuntime | null = masterKey ? openAccess({ ...config.access, masterKey }, log) : null;
@@ -67,9 +70,9 @@ export function createGateway(config: Config): Gateway {
   const served = access ? ops.observeAdmission(meterChat(observed, access)) : observed;
   const services: Services = {
     chat: served,
-    generations: createGenerationStore({ service: served, graceMs: config.resumeGraceMs }),
-    // A ticket outlives its generation's resume grace a little, so a late resume gets 404 from the store, not here.
-    tickets: createStreamTickets({ ttlMs: config.resumeGraceMs * 2 }),
+    generations: createGenerationStore({ service: served, graceMs: config.resumeGraceMs, mirror: replication?.mirror }),
+    // Follow tokens any replica can check: an HMAC of the generation id and its owner.
+    tickets: createStreamTickets({ masterKey: config.access.masterKey }),
     trackCall: ops.trackCall,
     access,
     admin: accessRuntime?.admin ?? null,
@@ -139,8 +142,8 @@ export function createGateway(config: Config): Gateway {
       clearTimeout(timer);
       clearTimeout(cut);
       services.generations.close();
-      services.tickets.close();
       await chat.close();
+      await replication?.close();
       // Last: the ledger's final flush includes the requests that just finished.
       await accessRuntime?.close();
     },

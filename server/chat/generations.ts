@@ -20,13 +20,10 @@ import {
 } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
 import type { RouteInfo } from "../routing/router.js";
+import type { GenerationMirror, IndexedChunk } from "./generation-mirror.js";
 import type { ChatService } from "./service.js";
 
-/** One chunk with its position in the generation, which is its event id. */
-export interface IndexedChunk {
-  index: number;
-  chunk: ChatCompletionChunk;
-}
+export type { IndexedChunk } from "./generation-mirror.js";
 
 /** Starts, follows and cancels generations. */
 export interface GenerationStore {
@@ -40,9 +37,9 @@ export interface GenerationStore {
    * Yields the chunks after `lastEventId` (all of them when absent), live until the generation ends.
    * Only the key that started a generation may follow it; to anyone else it does not exist.
    */
-  follow(id: string, lastEventId: string | null | undefined, signal: AbortSignal, caller?: Caller): AsyncGenerator<IndexedChunk>;
+  follow(id: string, lastEventId: string | null | undefined, signal: AbortSignal, owner: string | null): AsyncGenerator<IndexedChunk>;
   /** Stops a generation now: the client said it is done. Unknown ids (and other keys' generations) are ignored. */
-  cancel(id: string, caller?: Caller): void;
+  cancel(id: string, owner: string | null): void;
   /** Generations still running. */
   running(): number;
   /** Aborts everything, starts in progress included (shutdown); followers get a 503 `shutting_down` error. */
@@ -62,14 +59,24 @@ interface Generation {
   owner: string | null;
 }
 
-function ownerOf(caller: Caller | undefined): string | null {
+/** Who owns what a caller starts: its key id, `master`, or null with keys off. */
+export function ownerOf(caller: Caller | undefined): string | null {
   if (!caller) return null;
   return caller.kind === "master" ? "master" : caller.key.id;
 }
 
-/** Creates an in-memory store (one replica). */
-export function createGenerationStore(options: { service: ChatService; graceMs: number }): GenerationStore {
+/** What a generation store is built from. */
+export interface GenerationStoreOptions {
+  service: ChatService;
+  graceMs: number;
+  /** Shares generations with other replicas (Redis); absent, generations live on this replica only. */
+  mirror?: GenerationMirror;
+}
+
+/** Creates the store: generations run and buffer here; a mirror also lets other replicas follow and cancel them. */
+export function createGenerationStore(options: GenerationStoreOptions): GenerationStore {
   const generations = new Map<string, Generation>();
+  const mirror = options.mirror;
   // Starts waiting for their first chunk: not followable yet, but shutdown must stop them too.
   const starting = new Set<AbortController>();
   let closed = false;
@@ -83,7 +90,9 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
     if (gen.timer) clearTimeout(gen.timer);
     gen.timer = null;
     if (gen.state === "running" && gen.followers > 0) return;
-    gen.timer = setTimeout(() => {
+    gen.timer = setTimeout(async () => {
+      // Followed on another replica: that follower keeps it alive, as a local one would.
+      if (gen.state === "running" && mirror && (await mirror.watched(id))) return schedule(id, gen);
       generations.delete(id);
       gen.controller.abort();
     }, options.graceMs);
@@ -93,7 +102,9 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
   const pump = async (id: string, gen: Generation, stream: AsyncIterable<ChatCompletionChunk>) => {
     try {
       for await (const chunk of stream) {
-        gen.chunks.push(JSON.stringify(chunk));
+        const json = JSON.stringify(chunk);
+        mirror?.chunk(id, gen.chunks.length, json);
+        gen.chunks.push(json);
         notify(gen);
       }
       gen.state = "done";
@@ -103,9 +114,23 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
         gen.error = err instanceof LanguruError ? err : new InternalError();
       }
     }
+    mirror?.ended(id, gen.error);
     notify(gen);
     schedule(id, gen);
   };
+
+  /** Stops a generation of this replica; false when it has none by that id for that owner. */
+  const cancelLocal = (id: string, owner: string | null): boolean => {
+    const gen = generations.get(id);
+    if (!gen || gen.owner !== owner) return false;
+    generations.delete(id);
+    if (gen.timer) clearTimeout(gen.timer);
+    if (gen.state === "running") gen.state = "cancelled";
+    gen.controller.abort();
+    notify(gen);
+    return true;
+  };
+  mirror?.onCancel((id, owner) => void cancelLocal(id, owner));
 
   return {
     async start(request, caller, signal) {
@@ -131,16 +156,21 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
       const id = `gen-${randomUUID()}`;
       const gen: Generation = { chunks: [], state: "running", error: null, controller, followers: 0, wake: new Set(), timer: null, owner: ownerOf(caller) };
       generations.set(id, gen);
+      mirror?.started(id, gen.owner);
       schedule(id, gen);
       void pump(id, gen, stream);
       return { id, route, headers };
     },
 
-    async *follow(id, lastEventId, signal, caller) {
+    async *follow(id, lastEventId, signal, owner) {
       const gen = generations.get(id);
-      if (!gen || gen.owner !== ownerOf(caller))
-        throw new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
       let next = resumePosition(lastEventId);
+      if (!gen && mirror) {
+        yield* mirror.follow(id, next, signal, owner);
+        return;
+      }
+      if (!gen || gen.owner !== owner)
+        throw new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
       gen.followers++;
       schedule(id, gen);
       try {
@@ -159,14 +189,8 @@ export function createGenerationStore(options: { service: ChatService; graceMs: 
       }
     },
 
-    cancel(id, caller) {
-      const gen = generations.get(id);
-      if (!gen || gen.owner !== ownerOf(caller)) return;
-      generations.delete(id);
-      if (gen.timer) clearTimeout(gen.timer);
-      if (gen.state === "running") gen.state = "cancelled";
-      gen.controller.abort();
-      notify(gen);
+    cancel(id, owner) {
+      if (!cancelLocal(id, owner)) mirror?.cancel(id, owner);
     },
 
     running: () => [...generations.values()].filter((g) => g.state === "running").length,

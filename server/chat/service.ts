@@ -8,7 +8,7 @@ import type { Caller } from "../access/index.js";
 import type { Config } from "../config.js";
 import type { StreamObserver } from "../routing/attempt.js";
 import type { DeploymentSnapshot } from "../routing/deployment.js";
-import { createModelRegistry, type ModelRegistry } from "../routing/registry.js";
+import { createModelRegistry, type ModelRegistry, type RegistryOptions } from "../routing/registry.js";
 import { routeCompletion, routeStream, type Routed } from "../routing/router.js";
 
 /** Options of one call; the signal comes from the door and reaches the upstream request. */
@@ -42,8 +42,8 @@ export interface ChatService {
 }
 
 /** Creates the chat service for a config. */
-export function createChatService(config: Config): ChatService {
-  let registry: ModelRegistry = createModelRegistry(config);
+export function createChatService(config: Config, options: Pick<RegistryOptions, "sharedHealth"> = {}): ChatService {
+  let registry: ModelRegistry = createModelRegistry(config, options);
 
   return {
     complete: (request, { signal }) => routeCompletion(registry, request, { signal }),
@@ -53,7 +53,7 @@ export function createChatService(config: Config): ChatService {
     ready: () => registry.ready,
     async reload(next) {
       const old = registry;
-      registry = createModelRegistry(next, old);
+      registry = createModelRegistry(next, { ...options, previous: old });
       await registry.ready;
       void retire(old, next.shutdownGraceMs);
     },

@@ -3,7 +3,6 @@
  * so no signature changes; outside a request (tests calling the router directly) they do nothing.
  */
 import { LanguruError } from "../../shared/index.js";
-import type { Caller } from "../access/index.js";
 import { currentRequest } from "./request.js";
 
 /** Awaits an upstream call (or a backoff it asked for), adding the wait to the request's upstream time. */
@@ -25,9 +24,10 @@ export function streamUsage(promptTokens: number, completionTokens: number): voi
   record.completionTokens = completionTokens;
 }
 
-/** Notes who calls, when a procedure learns it itself (an SSE follower shows a ticket, not a key). */
-export function callerKnown(caller: Caller | undefined): void {
-  currentRequest()?.noteCaller(caller);
+/** Notes whose call it is (a key id, `master`), when a procedure learns it itself: an SSE follower shows a ticket, not a key. */
+export function callerKnown(owner: string | null): void {
+  const record = currentRequest();
+  if (record && owner) record.keyId = owner;
 }
 
 /** Counts a failed upstream attempt by deployment and kind. */

@@ -8,6 +8,7 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { ChatCompletionParams, NotFoundError, InvalidRequestError, requestFromParams } from "../../shared/index.js";
 import { keyFromHeaders, type Caller } from "../access/index.js";
+import { ownerOf } from "../chat/generations.js";
 import { callerKnown } from "../observability/hooks.js";
 import type { Context } from "../context.js";
 import { keyProcedure, publicProcedure, router } from "../trpc.js";
@@ -56,12 +57,13 @@ export const chatRouter = router({
       if (lastEventId) ({ id, after } = parseGenerateEventId(lastEventId));
       else ({ id } = await ctx.generations.start({ ...requestFromParams(params), stream: true }, ctx.caller, stopped));
       const generation = id;
-      for await (const { index, chunk } of ctx.generations.follow(generation, after, stopped, ctx.caller)) yield tracked(`${generation}:${index}`, chunk);
+      for await (const { index, chunk } of ctx.generations.follow(generation, after, stopped, ownerOf(ctx.caller)))
+        yield tracked(`${generation}:${index}`, chunk);
     } catch (err) {
       throw toTRPCError(err);
     } finally {
       release?.();
-      if (id) cancelOnStop(ctx, { id, signal: stopped, caller: ctx.caller });
+      if (id) cancelOnStop(ctx, { id, signal: stopped, owner: ownerOf(ctx.caller) });
     }
   }),
 
@@ -75,27 +77,26 @@ export const chatRouter = router({
     const stopped = signal ?? new AbortController().signal;
     const ticket = input.token ? ctx.tickets.redeem(input.id, input.token) : null;
     const release = ctx.socket?.holdStream();
-    let caller: Caller | undefined;
+    let owner: string | null = null;
     try {
       if (input.token && !ticket) throw notFound(input.id);
-      caller = ticket ? ticket.caller : await keyCaller(ctx);
-      callerKnown(caller);
-      const chunks = ctx.generations.follow(input.id, input.lastEventId, stopped, caller);
+      owner = ticket ? ticket.owner : ownerOf(await keyCaller(ctx));
+      callerKnown(owner);
+      const chunks = ctx.generations.follow(input.id, input.lastEventId, stopped, owner);
       for await (const { index, chunk } of chunks) yield tracked(String(index), chunk);
     } catch (err) {
       // Nobody is listening any more; an error here would only surface as an unhandled rejection.
       if (signal?.aborted) return;
       throw toTRPCError(err);
     } finally {
-      ticket?.release();
       release?.();
-      cancelOnStop(ctx, { id: input.id, signal: stopped, caller });
+      cancelOnStop(ctx, { id: input.id, signal: stopped, owner });
     }
   }),
 
   /** Stops a generation at once (the client is done with it) and with it the upstream request. */
   cancel: keyProcedure.input(GenerationRef).mutation(({ input, ctx }) => {
-    ctx.generations.cancel(input.id, ctx.caller);
+    ctx.generations.cancel(input.id, ownerOf(ctx.caller));
     return { id: input.id, cancelled: true };
   }),
 });
@@ -105,10 +106,9 @@ export const chatRouter = router({
  * a component unmount): cancel now. A closed socket is a dropped connection: keep the resume grace.
  * Over HTTP the two look the same, so the SDK calls `chat.cancel` there.
  */
-function cancelOnStop(ctx: Context, stop: { id: string; signal: AbortSignal; caller: Caller | undefined }): void {
+function cancelOnStop(ctx: Context, stop: { id: string; signal: AbortSignal; owner: string | null }): void {
   if (!stop.signal.aborted || !ctx.socket?.isOpen()) return;
-  ctx.generations.cancel(stop.id, stop.caller);
-  ctx.tickets.revoke(stop.id);
+  ctx.generations.cancel(stop.id, stop.owner);
 }
 
 /** The caller of a follow without a token: the key in a header, or in the socket's connectionParams. */

@@ -13,6 +13,9 @@ export interface HealthSnapshot {
   cooldownUntil: string | null;
 }
 
+/** What a deployment's own calls report; shared with other replicas when they share health. */
+export type HealthEvent = "failure" | "success";
+
 /** The health of one deployment. */
 export class DeploymentHealth {
   private failures = 0;
@@ -21,7 +24,17 @@ export class DeploymentHealth {
   /** A probe is out: until it ends, no other request may use the deployment. */
   private probeInFlight = false;
 
-  constructor(private policy: CooldownSettings) {}
+  /** `share` hears this replica's own outcomes (to publish them); `observe` applies other replicas' ones. */
+  constructor(
+    private policy: CooldownSettings,
+    private readonly share: (event: HealthEvent) => void = () => undefined,
+  ) {}
+
+  /** Applies an outcome another replica saw, so a deployment failing there cools down here too. */
+  observe(event: HealthEvent, now = Date.now()): void {
+    if (event === "success") this.reset();
+    else this.record(now);
+  }
 
   /** True while the deployment is out of rotation. */
   cooling(now = Date.now()): boolean {
@@ -48,14 +61,26 @@ export class DeploymentHealth {
 
   /** A call succeeded. */
   success(): void {
+    // Only a change is news: a healthy deployment's every success would flood the other replicas.
+    const changed = this.failures > 0 || this.cooldownUntil !== 0;
+    this.reset();
+    if (changed) this.share("success");
+  }
+
+  /** A call failed in a way that says something about the deployment (not the caller). */
+  failure(now = Date.now()): void {
+    this.record(now);
+    this.share("failure");
+  }
+
+  private reset(): void {
     this.failures = 0;
     this.cooldownUntil = 0;
     this.probing = false;
     this.probeInFlight = false;
   }
 
-  /** A call failed in a way that says something about the deployment (not the caller). */
-  failure(now = Date.now()): void {
+  private record(now: number): void {
     this.failures++;
     this.probeInFlight = false;
     if (this.probing || this.failures >= this.policy.failures) {

@@ -12,6 +12,7 @@ import { rememberSecrets } from "../providers/upstream-errors.js";
 import type { Strategy } from "./balancer.js";
 import type { Deployment, DeploymentSnapshot } from "./deployment.js";
 import { DeploymentHealth } from "./health.js";
+import type { SharedHealth } from "./shared-health.js";
 
 /** A public model as the router sees it. */
 export interface RoutedModel {
@@ -56,11 +57,21 @@ const DISCOVERY_STARTUP_WAIT_MS = 3_000;
 const MAX_MODEL_NAME_LENGTH = 256;
 const MAX_ADDRESSED = 1_000;
 
-/**
- * Builds the registry from a config. With `previous` (a reload), a deployment that still exists keeps
- * its in-flight count and cooldown state, so old streams stay visible and a sick upstream stays out.
- */
-export function createModelRegistry(config: Config, previous?: ModelRegistry): ModelRegistry {
+/** What a registry is built with besides its config. */
+export interface RegistryOptions {
+  /** Deployment health shared through Redis; absent, each replica keeps its own. */
+  sharedHealth?: SharedHealth;
+  /**
+   * The registry a reload replaces: a deployment that still exists keeps its in-flight count and
+   * cooldown state, so old streams stay visible and a sick upstream stays out.
+   */
+  previous?: ModelRegistry;
+}
+
+/** Builds the registry from a config. */
+export function createModelRegistry(config: Config, options: RegistryOptions = {}): ModelRegistry {
+  const shared = options.sharedHealth;
+  const previous = options.previous;
   const created = Math.floor(Date.now() / 1000);
   rememberSecrets(config.providers.flatMap((p) => [p.apiKey, ...Object.values(p.headers)]));
   const providers = new Map<string, { provider: Provider; settings: ProviderSettings | null }>();
@@ -80,7 +91,8 @@ export function createModelRegistry(config: Config, previous?: ModelRegistry): M
       const carried = carry.get(id);
       carried?.health.adopt(config.routing.cooldown);
       const load = carried?.load ?? { inFlight: 0 };
-      const health = carried?.health ?? new DeploymentHealth(config.routing.cooldown);
+      const health = carried?.health ?? new DeploymentHealth(config.routing.cooldown, shared ? (event) => shared.publish(id, event) : undefined);
+      shared?.register(id, health);
       d = { id, provider, upstreamModel, weight, load, health, active };
       deploymentsById.set(id, d);
     }

@@ -1,0 +1,37 @@
+/**
+ * What a generation store shares with other replicas: the generations this replica produces are
+ * published, and generations produced elsewhere can be followed and cancelled from here. The local
+ * store stays the source of truth for its own generations (its followers never wait on the mirror);
+ * the mirror only widens who can follow and cancel them.
+ */
+import type { ChatCompletionChunk, LanguruError } from "../../shared/index.js";
+
+/** One chunk with its position in the generation, which is its event id. */
+export interface IndexedChunk {
+  index: number;
+  chunk: ChatCompletionChunk;
+}
+
+/** Hooks a local generation store calls, and the remote half it falls back to. */
+export interface GenerationMirror {
+  /** A generation started on this replica; `owner` is the key id allowed to follow it. */
+  started(id: string, owner: string | null): void;
+  /** Its chunk at `index` as JSON (indexes are consecutive from 0). */
+  chunk(id: string, index: number, json: string): void;
+  /** It ended: `error` is null when it completed. */
+  ended(id: string, error: LanguruError | null): void;
+  /** True while a follower on another replica follows it (so the grace timer must not abort it). */
+  watched(id: string): Promise<boolean>;
+  /**
+   * Follows a generation produced on another replica from position `from`. Throws NotFoundError
+   * (`generation_not_found`) when no replica has it for `owner`, and UpstreamError
+   * (`generation_lost`) when its replica stopped publishing without ending it.
+   */
+  follow(id: string, from: number, signal: AbortSignal, owner: string | null): AsyncGenerator<IndexedChunk>;
+  /** Asks whichever replica runs the generation to cancel it. */
+  cancel(id: string, owner: string | null): void;
+  /** Registers what this replica does when another one asks it to cancel a generation. */
+  onCancel(handler: (id: string, owner: string | null) => void): void;
+  /** Stops publishing and following. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,297 @@
+/**
+ * Generations shared through Redis, so that `chat.stream` follows, resumes and cancels a
+ * generation on any replica (the mechanism of Vercel's `resumable-stream`, on Redis Streams):
+ *
+ * - the producing replica appends every chunk to the Redis stream `<prefix>:gen:<id>` with the
+ *   explicit entry id `0-<index + 1>`, so a resume after chunk `n` reads after `0-<n + 1>`, and
+ *   publishes a wake-up on `<prefix>:gen-wake:<id>`; the last entry says how it ended;
+ * - while it runs, the producer keeps a short lease (`…:lease`); a follower that finds neither new
+ *   entries nor the lease knows the replica died and ends with `generation_lost`;
+ * - a follower on another replica keeps `…:watch` alive, which stops the producer's grace timer
+ *   from aborting a generation that is followed elsewhere;
+ * - `chat.cancel` anywhere publishes on `<prefix>:gen-cancel`; the producing replica aborts.
+ *
+ * Redis is never on a local follower's path: if it goes away, this replica's generations keep
+ * streaming to their local followers and simply stop being shared (logged once per outage).
+ */
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import {
+  type ChatCompletionChunk,
+  errorFromBody,
+  isRecord,
+  type LanguruError,
+  NotFoundError,
+  ServiceUnavailableError,
+  UpstreamError,
+} from "../../shared/index.js";
+import type { GenerationMirror } from "./generation-mirror.js";
+
+/** What the Redis mirror needs. */
+export interface RedisMirrorOptions {
+  /** Commands (no offline queue: a command fails at once while Redis is away). */
+  redis: Redis;
+  /** A second connection for pub/sub. */
+  subscriber: Redis;
+  prefix: string;
+  /** How long a finished generation stays resumable, and how long an unfollowed one lives. */
+  graceMs: number;
+  log: Logger;
+  /** How long a producer's lease lasts without renewal; a dead replica is noticed within about this. Default 3 s. */
+  leaseMs?: number;
+  /** Chunks shared per generation; a longer one is followed on its own replica only. Default 50,000. */
+  maxChunks?: number;
+}
+
+// A running generation's keys live this long past the producer's last renewal, so nothing a dead
+// replica left behind stays in Redis.
+const LIVE_TTL_MS = 60_000;
+// How often a follower with nothing to read checks the lease when no wake-up arrives.
+const POLL_MS = 500;
+const READ_COUNT = 1_000;
+
+interface Produced {
+  /** False once a command failed: the generation is no longer shared (a gap would corrupt it). */
+  ok: boolean;
+  count: number;
+  lease: NodeJS.Timeout;
+}
+
+/** Creates the Redis mirror; call `close()` at shutdown. */
+export function createRedisGenerationMirror(options: RedisMirrorOptions): GenerationMirror {
+  const { redis, subscriber, prefix, log } = options;
+  const leaseMs = options.leaseMs ?? 3_000;
+  const maxChunks = options.maxChunks ?? 50_000;
+  const key = (id: string, part?: string) => (part ? `${prefix}:gen:${id}:${part}` : `${prefix}:gen:${id}`);
+  const wakeChannel = (id: string) => `${prefix}:gen-wake:${id}`;
+  const cancelChannel = `${prefix}:gen-cancel`;
+  const produced = new Map<string, Produced>();
+  const waiters = new Map<string, Set<() => void>>();
+  let cancelHandler: (id: string, owner: string | null) => void = () => undefined;
+  let outage = false;
+
+  const failed = (id: string, err: unknown) => {
+    const state = produced.get(id);
+    if (state) stopSharing(id, state);
+    if (!outage) log.warn({ err: { message: (err as Error).message } }, "redis unreachable: generations stream to followers on this replica only");
+    outage = true;
+  };
+  const succeeded = () => {
+    if (outage) log.info("redis reachable again: new generations are shared across replicas");
+    outage = false;
+  };
+  const stopSharing = (id: string, state: Produced) => {
+    state.ok = false;
+    clearInterval(state.lease);
+    produced.delete(id);
+  };
+  const renew = (id: string) =>
+    redis
+      .multi()
+      .set(key(id, "lease"), "1", "PX", leaseMs)
+      .pexpire(key(id), LIVE_TTL_MS)
+      .pexpire(key(id, "meta"), LIVE_TTL_MS)
+      .exec()
+      .then(succeeded, (err: unknown) => failed(id, err));
+
+  subscriber.on("message", (channel: string, message: string) => {
+    if (channel === cancelChannel) {
+      const parsed = parseCancel(message);
+      if (parsed) cancelHandler(parsed.id, parsed.owner);
+      return;
+    }
+    const id = channel.slice(`${prefix}:gen-wake:`.length);
+    for (const wake of waiters.get(id) ?? []) wake();
+  });
+  subscriber.subscribe(cancelChannel).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, "cannot subscribe to generation cancels"));
+
+  const listen = async (id: string, wake: () => void) => {
+    let set = waiters.get(id);
+    if (!set) {
+      set = new Set();
+      waiters.set(id, set);
+      await subscriber.subscribe(wakeChannel(id));
+    }
+    set.add(wake);
+  };
+  const unlisten = (id: string, wake: () => void) => {
+    const set = waiters.get(id);
+    if (!set) return;
+    set.delete(wake);
+    if (set.size > 0) return;
+    waiters.delete(id);
+    subscriber.unsubscribe(wakeChannel(id)).catch(() => undefined);
+  };
+
+  return {
+    started(id, owner) {
+      const lease = setInterval(() => void renew(id), Math.max(100, Math.floor(leaseMs / 3)));
+      lease.unref();
+      produced.set(id, { ok: true, count: 0, lease });
+      redis
+        .multi()
+        .hset(key(id, "meta"), "owner", owner ?? "")
+        .pexpire(key(id, "meta"), LIVE_TTL_MS)
+        .set(key(id, "lease"), "1", "PX", leaseMs)
+        .exec()
+        .then(succeeded, (err: unknown) => failed(id, err));
+    },
+
+    chunk(id, index, json) {
+      const state = produced.get(id);
+      if (!state?.ok) return;
+      if (index >= maxChunks) {
+        // Too long to share: remote followers see the lease go and end with `generation_lost`.
+        log.warn({ generation: id, maxChunks }, "generation too long to share through redis; followed on this replica only");
+        stopSharing(id, state);
+        return;
+      }
+      state.count = index + 1;
+      redis.xadd(key(id), `0-${index + 1}`, "c", json).catch((err: unknown) => failed(id, err));
+      redis.publish(wakeChannel(id), "").catch(() => undefined);
+    },
+
+    ended(id, error) {
+      const state = produced.get(id);
+      if (!state?.ok) return;
+      stopSharing(id, state);
+      const last = error ? ["e", JSON.stringify({ status: error.status, body: error.toBody(), headers: error.headers })] : ["end", ""];
+      redis
+        .multi()
+        .xadd(key(id), `0-${state.count + 1}`, ...(last as [string, string]))
+        .pexpire(key(id), options.graceMs)
+        .pexpire(key(id, "meta"), options.graceMs)
+        .del(key(id, "lease"))
+        .publish(wakeChannel(id), "")
+        .exec()
+        .catch((err: unknown) => failed(id, err));
+    },
+
+    async watched(id) {
+      try {
+        return (await redis.exists(key(id, "watch"))) === 1;
+      } catch {
+        return false;
+      }
+    },
+
+    async *follow(id, from, signal, owner) {
+      let meta: Record<string, string>;
+      try {
+        meta = await redis.hgetall(key(id, "meta"));
+      } catch {
+        throw new ServiceUnavailableError("The gateway cannot reach the shared generation store right now; try again shortly.", {
+          code: "generation_store_unavailable",
+          headers: { "retry-after": "1" },
+        });
+      }
+      if (meta.owner === undefined || meta.owner !== (owner ?? "")) throw notFound(id);
+
+      let woken = false;
+      let resolveWait: (() => void) | null = null;
+      const wake = () => {
+        woken = true;
+        resolveWait?.();
+      };
+      signal.addEventListener("abort", wake, { once: true });
+      await listen(id, wake);
+      let next = from;
+      let lastWatch = 0;
+      try {
+        while (!signal.aborted) {
+          if (Date.now() - lastWatch > 1_000) {
+            lastWatch = Date.now();
+            redis.set(key(id, "watch"), "1", "PX", options.graceMs).catch(() => undefined);
+          }
+          woken = false;
+          const entries = await readAfter(redis, key(id), next);
+          for (const [entryId, fields] of entries) {
+            if (entryId !== `0-${next + 1}`) throw lost(id);
+            const f = fieldsOf(fields);
+            if (f.c !== undefined) {
+              yield { index: next, chunk: JSON.parse(f.c) as ChatCompletionChunk };
+              next++;
+            } else if (f.end !== undefined) return;
+            else throw endedWith(f.e);
+          }
+          if (entries.length > 0 || woken) continue;
+          if ((await redis.exists(key(id, "lease"))) === 0) {
+            // The end is written before the lease goes: one more read tells a finish from a death.
+            if ((await readAfter(redis, key(id), next)).length === 0) throw lost(id);
+            continue;
+          }
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              clearTimeout(timer);
+              resolveWait = null;
+              resolve();
+            };
+            const timer = setTimeout(done, POLL_MS);
+            resolveWait = done;
+            if (woken || signal.aborted) done();
+          });
+        }
+      } finally {
+        signal.removeEventListener("abort", wake);
+        unlisten(id, wake);
+      }
+    },
+
+    cancel(id, owner) {
+      redis
+        .publish(cancelChannel, JSON.stringify({ id, owner }))
+        .catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, "cannot forward a cancel"));
+    },
+
+    onCancel(handler) {
+      cancelHandler = handler;
+    },
+
+    async close() {
+      for (const [id, state] of [...produced]) stopSharing(id, state);
+      subscriber.disconnect();
+      redis.disconnect();
+    },
+  };
+}
+
+async function readAfter(redis: Redis, streamKey: string, next: number): Promise<Array<[string, string[]]>> {
+  const result = await redis.xread("COUNT", READ_COUNT, "STREAMS", streamKey, `0-${next}`);
+  return result?.[0]?.[1] ?? [];
+}
+
+function fieldsOf(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) out[list[i]!] = list[i + 1]!;
+  return out;
+}
+
+function endedWith(encoded: string | undefined): LanguruError {
+  try {
+    const parsed: unknown = JSON.parse(encoded ?? "");
+    if (isRecord(parsed) && typeof parsed.status === "number") {
+      return errorFromBody(parsed.status, parsed.body, isRecord(parsed.headers) ? (parsed.headers as Record<string, string>) : {});
+    }
+  } catch {
+    // fall through: an unreadable end is a lost generation
+  }
+  return new UpstreamError("the generation ended with an unreadable error", { code: "generation_lost" });
+}
+
+function parseCancel(message: string): { id: string; owner: string | null } | null {
+  try {
+    const parsed: unknown = JSON.parse(message);
+    if (isRecord(parsed) && typeof parsed.id === "string") return { id: parsed.id, owner: typeof parsed.owner === "string" ? parsed.owner : null };
+  } catch {
+    // not ours
+  }
+  return null;
+}
+
+function notFound(id: string): NotFoundError {
+  return new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
+}
+
+function lost(id: string): UpstreamError {
+  return new UpstreamError(`The replica running generation '${id}' stopped before it ended; start it again.`, { code: "generation_lost" });
+}

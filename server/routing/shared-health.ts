@@ -1,0 +1,65 @@
+/**
+ * Deployment health shared by every replica through Redis pub/sub: each replica publishes the
+ * failures of its own upstream calls (and a recovery), and applies the others' to its local state.
+ * So N replicas pay a deployment's failure threshold once between them, not N times, and a
+ * deployment cooling on one replica cools on all (visible at `/languru/deployments` everywhere).
+ * Redis down: each replica keeps its own count until it is back.
+ */
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { isRecord } from "../../shared/index.js";
+import type { DeploymentHealth, HealthEvent } from "./health.js";
+
+/** Publishes this replica's outcomes and routes the others' to the registered deployments. */
+export interface SharedHealth {
+  /** Tells the other replicas what a call to `deployment` did here. */
+  publish(deployment: string, event: HealthEvent): void;
+  /** Applies other replicas' events for `deployment` to `health` (the latest registration wins, as after a reload). */
+  register(deployment: string, health: DeploymentHealth): void;
+}
+
+/** What shared health is built from. */
+export interface SharedHealthOptions {
+  redis: Redis;
+  /** A pub/sub connection (may be shared with other subscribers: messages are filtered by channel). */
+  subscriber: Redis;
+  prefix: string;
+  log: Logger;
+}
+
+/** Creates shared health on Redis pub/sub. */
+export function createSharedHealth(options: SharedHealthOptions): SharedHealth {
+  const { redis, subscriber, log } = options;
+  const channel = `${options.prefix}:health`;
+  const replica = randomUUID();
+  const registered = new Map<string, DeploymentHealth>();
+
+  subscriber.on("message", (from: string, message: string) => {
+    if (from !== channel) return;
+    const event = parse(message);
+    if (!event || event.replica === replica) return;
+    registered.get(event.deployment)?.observe(event.event);
+  });
+  subscriber.subscribe(channel).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, "cannot subscribe to shared deployment health"));
+
+  return {
+    publish(deployment, event) {
+      redis.publish(channel, JSON.stringify({ replica, deployment, event })).catch(() => undefined);
+    },
+    register(deployment, health) {
+      registered.set(deployment, health);
+    },
+  };
+}
+
+function parse(message: string): { replica: string; deployment: string; event: HealthEvent } | null {
+  try {
+    const parsed: unknown = JSON.parse(message);
+    if (!isRecord(parsed) || typeof parsed.replica !== "string" || typeof parsed.deployment !== "string") return null;
+    if (parsed.event !== "failure" && parsed.event !== "success") return null;
+    return { replica: parsed.replica, deployment: parsed.deployment, event: parsed.event };
+  } catch {
+    return null;
+  }
+}
