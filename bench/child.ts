@@ -18,7 +18,7 @@ import { startUpstream } from "./upstream.js";
  * The gateway's config, through the same path a deployment uses (a `LANGURU_CONFIG` file read by
  * `loadConfig`), so defaults the config grows stay in effect: the fake upstream as model `bench`.
  */
-function gatewayConfig(upstream: URL, keys: boolean): Config {
+function gatewayConfig(upstream: URL, keys: boolean, redis: boolean): Config {
   const dir = mkdtempSync(join(tmpdir(), "languru-bench-"));
   const path = join(dir, "config.json");
   const provider = {
@@ -32,7 +32,9 @@ function gatewayConfig(upstream: URL, keys: boolean): Config {
   // Kept until exit: the gateway may read its config file again (reload).
   process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   const access = keys ? { LANGURU_MASTER_KEY: MASTER_KEY, LANGURU_DB: join(dir, "ledger.db") } : {};
-  return loadConfig({ LANGURU_CONFIG: path, BENCH_UPSTREAM_KEY: "sk-bench-not-a-key", PORT: "0", HOST: "127.0.0.1", ...access });
+  // Replicas sharing generations through Redis (the runner gives both the same prefix).
+  const replicas = redis ? { REDIS_URL: process.env.REDIS_URL ?? "", LANGURU_REDIS_PREFIX: process.env.BENCH_REDIS_PREFIX ?? "languru-bench" } : {};
+  return loadConfig({ LANGURU_CONFIG: path, BENCH_UPSTREAM_KEY: "sk-bench-not-a-key", PORT: "0", HOST: "127.0.0.1", ...access, ...replicas });
 }
 
 const MASTER_KEY = "sk-languru-bench-master-key-0123456789";
@@ -48,7 +50,7 @@ async function start(role: Role, upstream: string | undefined): Promise<{ server
     return { server, close: () => new Promise((resolve) => server.close(() => resolve())) };
   }
   const keys = role === "gateway-keys";
-  const gateway = await listen(gatewayConfig(new URL(upstream), keys));
+  const gateway = await listen(gatewayConfig(new URL(upstream), keys, role === "gateway-redis"));
   // Keys on: a key with limits far above the bench's rate, so that every limit is checked and none bites.
   const made = keys
     ? await gateway.services.admin?.createKey({
@@ -70,7 +72,8 @@ function send(message: ChildMessage): void {
 
 async function main(): Promise<void> {
   const role = process.argv[2];
-  if (role !== "upstream" && role !== "proxy" && role !== "gateway" && role !== "gateway-keys") throw new Error(`unknown role '${role ?? ""}'`);
+  if (role !== "upstream" && role !== "proxy" && role !== "gateway" && role !== "gateway-keys" && role !== "gateway-redis")
+    throw new Error(`unknown role '${role ?? ""}'`);
   const { server, close, key } = await start(role, process.argv[3]);
   let connections = 0;
   server.on("connection", () => connections++);

@@ -1,7 +1,7 @@
 /** The messages between the bench runner and the server processes it forks. */
 
 /** What a forked server can be. */
-export type Role = "upstream" | "proxy" | "gateway" | "gateway-keys";
+export type Role = "upstream" | "proxy" | "gateway" | "gateway-keys" | "gateway-redis";
 
 /** Child to parent. */
 export type ChildMessage =

@@ -37,6 +37,8 @@ interface Settings {
   /** Also run the diagnostic rows (the gateway's `echo` model, no upstream). */
   extra: boolean;
   peers: boolean;
+  /** REDIS_URL is set: the rows of two replicas sharing generations through Redis run. */
+  redis: boolean;
   cpuProfDir: string | null;
   slowStreams: number;
   soakRequests: number;
@@ -81,6 +83,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     only,
     extra: env.BENCH_EXTRA === "1",
     peers: env.BENCH_PEERS === "1",
+    redis: Boolean(env.REDIS_URL),
     cpuProfDir: env.BENCH_CPU_PROF ? resolve(env.BENCH_CPU_PROF) : null,
     slowStreams: Math.round(numberFrom(env, "BENCH_SLOW_STREAMS", { fallback: 2_000, min: 0, max: 10_000 })),
     soakRequests: Math.round(numberFrom(env, "BENCH_SOAK_REQUESTS", { fallback: 100_000, min: 0, max: 10_000_000 })),
@@ -374,7 +377,9 @@ function targetsReport(results: TargetResult[], memory: MemoryResults): string {
 
 async function main(): Promise<void> {
   const settings = readSettings(process.env);
-  const workloads = WORKLOADS.filter((w) => (settings.only ? settings.only.has(w.id) : (!w.extra || settings.extra) && (!w.peer || settings.peers)));
+  const workloads = WORKLOADS.filter((w) =>
+    settings.only ? settings.only.has(w.id) : (!w.extra || settings.extra) && (!w.peer || settings.peers) && (!w.redis || settings.redis),
+  );
   const perRow = settings.seconds + settings.serialSeconds + settings.warmupSeconds * settings.rounds;
   const memoryBudget = settings.slowStreams > 0 || settings.soakRequests > 0 ? (2 * MEMORY_TIMEOUT_MS) / 1000 + settings.soakRequests / 500 : 0;
   const budgetMs = (workloads.length * perRow + memoryBudget + 120) * 1000;
@@ -403,6 +408,11 @@ async function main(): Promise<void> {
   servers.push(proxy, gateway, gatewayKeys);
   const peer = settings.peers ? await startPortkey(process.env, log) : null;
   if (peer) servers.push(peer);
+  process.env.BENCH_REDIS_PREFIX = `languru-bench-${process.pid}`;
+  const replicas = settings.redis
+    ? await Promise.all([forkServer({ role: "gateway-redis", upstream: upstream.url }), forkServer({ role: "gateway-redis", upstream: upstream.url })])
+    : null;
+  if (replicas) servers.push(...replicas);
   const targets: Targets = {
     upstream: upstream.url,
     proxy: proxy.url,
@@ -410,9 +420,17 @@ async function main(): Promise<void> {
     gatewayKeys: gatewayKeys.url,
     apiKey: gatewayKeys.key ?? "",
     peer: peer?.url ?? null,
+    replicas: replicas ? [replicas[0].url, replicas[1].url] : null,
   };
   const context = { targets, concurrency: settings.concurrency, timeoutMs: REQUEST_TIMEOUT_MS };
-  const middleOf: Record<Workload["via"], ServerProcess | null> = { direct: null, proxy, gateway, "gateway-keys": gatewayKeys, peer };
+  const middleOf: Record<Workload["via"], ServerProcess | null> = {
+    direct: null,
+    proxy,
+    gateway,
+    "gateway-keys": gatewayKeys,
+    "gateway-redis": replicas?.[0] ?? null,
+    peer,
+  };
 
   const rows = workloads.map((workload) => ({
     row: {

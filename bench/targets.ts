@@ -86,6 +86,8 @@ export function evaluateTargets(rows: Map<string, RowFigures>, memory: MemoryFig
   ratio("tRPC mutation req/s, raw (no client) ≥ 0.8× REST whole", "trpc-raw", "rest", 0.8);
   reported("tRPC mutation over tRPC's httpLink (no target)", "trpc-httplink", "rest");
   reported("tRPC start + subscribe over raw HTTP/SSE (no target)", "trpc-raw-sse", "rest-sse");
+  reported("tRPC stream, generations shared through Redis vs in-memory (no target)", "trpc-redis-sse", "trpc-raw-sse");
+  reported("tRPC stream started on A, followed on B through Redis vs in-memory (no target)", "trpc-redis-cross-sse", "trpc-raw-sse");
   ratio("keys on vs off, REST whole ≥ 0.9×", "rest-keys", "rest", 0.9);
   ratio("keys on vs off, REST streamed ≥ 0.9×", "rest-sse-keys", "rest-sse", 0.9);
   ratio("keys on vs off, REST streamed 64 chunks ≥ 0.9×", "rest-sse64-keys", "rest-sse64", 0.9);

@@ -14,7 +14,7 @@ import { http, keepAliveAgent, sseParser, type Task, type TaskResult } from "./l
 import { ANSWER, LONG_ANSWER, LONG_STREAM_CHUNKS } from "./upstream.js";
 
 /** Which hop sits between the load generator and the upstream. */
-export type Via = "direct" | "proxy" | "gateway" | "gateway-keys" | "peer";
+export type Via = "direct" | "proxy" | "gateway" | "gateway-keys" | "gateway-redis" | "peer";
 
 /** What is asked: a whole completion, a 20-chunk stream, or a 64-chunk stream. */
 export type Kind = "whole" | "sse" | "sse64";
@@ -28,6 +28,8 @@ export interface Targets {
   apiKey: string;
   /** The peer gateway (Portkey), when BENCH_PEERS=1. */
   peer: string | null;
+  /** Two gateways sharing generations through Redis, when REDIS_URL is set. */
+  replicas: [string, string] | null;
 }
 
 /** What a workload needs to build its task. */
@@ -54,6 +56,8 @@ export interface Workload {
   extra?: boolean;
   /** Peer rows run only with BENCH_PEERS=1. */
   peer?: boolean;
+  /** Rows on the Redis replicas run only with REDIS_URL set. */
+  redis?: boolean;
   prepare(context: WorkloadContext): Prepared;
 }
 
@@ -181,18 +185,22 @@ function trpcRawComplete(): Workload["prepare"] {
   };
 }
 
-/** `chat.start` then the `chat.stream` subscription over raw HTTP, as the SDK does it, minus the SDK. */
-function trpcRawStream(): Workload["prepare"] {
+/**
+ * `chat.start` then the `chat.stream` subscription over raw HTTP, as the SDK does it, minus the SDK;
+ * `bases` picks the gateway that starts and the one that follows (two Redis replicas for the cross row).
+ */
+function trpcRawStream(bases: (targets: Targets) => { start: string; follow: string } = (t) => ({ start: t.gateway, follow: t.gateway })): Workload["prepare"] {
   return ({ targets, concurrency, timeoutMs }) => {
     const agent: Agent = keepAliveAgent(concurrency);
-    const startURL = new URL("/trpc/chat.start", targets.gateway);
+    const { start, follow } = bases(targets);
+    const startURL = new URL("/trpc/chat.start", start);
     return {
       task: async () => {
         const started = await http({ agent, url: startURL, method: "POST", body: trpcStartBody, timeoutMs });
         expectOk(started.status, started.body);
         const ref = trpcData(started.body);
         if (typeof ref !== "object" || ref === null || !("id" in ref) || typeof ref.id !== "string") throw new Error("chat.start returned no id");
-        const url = new URL("/trpc/chat.stream", targets.gateway);
+        const url = new URL("/trpc/chat.stream", follow);
         url.searchParams.set("input", JSON.stringify({ json: { id: ref.id } }));
         let firstChunkAt: number | null = null;
         let text = "";
@@ -289,6 +297,10 @@ const peerHeaders = (targets: Targets) => ({
   authorization: "Bearer sk-bench-not-a-key",
 });
 const keyHeaders = (targets: Targets) => ({ authorization: `Bearer ${targets.apiKey}` });
+const replicasOf = (targets: Targets): [string, string] => {
+  if (!targets.replicas) throw new Error("the Redis rows need REDIS_URL");
+  return targets.replicas;
+};
 const peerBase = (targets: Targets) => {
   if (!targets.peer) throw new Error("the peer rows need BENCH_PEERS=1");
   return targets.peer;
@@ -362,6 +374,24 @@ export const WORKLOADS: Workload[] = [
   { id: "trpc-sdk-sse", label: "Languru tRPC `client.chat.stream` (SDK default transport)", stream: true, kind: "sse", via: "gateway", prepare: sdkStream() },
   { id: "trpc-sdk-sse-keys", label: "Languru tRPC `client.chat.stream`, keys on", stream: true, kind: "sse", via: "gateway-keys", prepare: sdkStream(true) },
   { id: "trpc-raw-sse", label: "Languru tRPC start + subscribe, raw HTTP", stream: true, kind: "sse", via: "gateway", prepare: trpcRawStream() },
+  {
+    id: "trpc-redis-sse",
+    label: "Languru tRPC start + subscribe, generations shared through Redis (one replica)",
+    stream: true,
+    kind: "sse",
+    via: "gateway-redis",
+    redis: true,
+    prepare: trpcRawStream((t) => ({ start: replicasOf(t)[0], follow: replicasOf(t)[0] })),
+  },
+  {
+    id: "trpc-redis-cross-sse",
+    label: "Languru tRPC start on replica A, follow on replica B through Redis",
+    stream: true,
+    kind: "sse",
+    via: "gateway-redis",
+    redis: true,
+    prepare: trpcRawStream((t) => ({ start: replicasOf(t)[0], follow: replicasOf(t)[1] })),
+  },
   {
     id: "peer-sse",
     label: "Portkey gateway (peer, SSE)",

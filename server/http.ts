@@ -2,6 +2,7 @@
  * The HTTP entry: one `node:http` server with CORS, the tRPC door under `/trpc` and the REST door
  * under `/v1` (and the unversioned paths). `createGateway` wires the services once.
  */
+import { setMaxListeners } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
@@ -79,6 +80,8 @@ export function createGateway(config: Config): Gateway {
   };
   // Aborted when the shutdown grace is over: REST streams still running end with an error frame.
   const shutdown = new AbortController();
+  // One listener per open REST request, each removed when its response closes: no bound applies.
+  setMaxListeners(0, shutdown.signal);
   const rest = createRestHandler({ chat: served, access, bodyLimitBytes: config.bodyLimitBytes, shutdown: shutdown.signal });
   const contexts = createContextFactory(services);
   const trpc = createHTTPHandler({
