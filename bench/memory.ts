@@ -5,6 +5,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { EventSource } from "eventsource";
+import { WebSocket } from "ws";
 import { createLanguruClient } from "../client/index.js";
 import { http, keepAliveAgent, runLoad, sseParser, type Task } from "./load.js";
 import type { ServerProcess } from "./servers.js";
@@ -59,7 +60,8 @@ export async function slowStreams(o: SlowStreamsOptions): Promise<SlowStreamsRes
     onFirst();
   };
   const agent = keepAliveAgent(o.streams);
-  const client = createLanguruClient({ url: o.gateway.url, EventSource: EventSource as unknown as typeof globalThis.EventSource });
+  // The SDK default transport (one WebSocket carrying every stream).
+  const client = createLanguruClient({ url: o.gateway.url, WebSocket, EventSource: EventSource as unknown as typeof globalThis.EventSource });
   const one = async () => {
     let first = true;
     const firstChunk = () => {
@@ -87,6 +89,7 @@ export async function slowStreams(o: SlowStreamsOptions): Promise<SlowStreamsRes
   const openBytes = open.rssBytes;
   await Promise.all(runs);
   agent.destroy();
+  await client.close();
   await settle(500);
   const after = await o.gateway.stats(true);
   const afterBytes = after.rssBytes;
