@@ -44,7 +44,9 @@ const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 export async function slowStreams(o: SlowStreamsOptions): Promise<SlowStreamsResult> {
   const baseline = await o.gateway.stats(true);
   const baselineBytes = baseline.rssBytes;
-  const body = { ...REQUEST, stream: true, bench_delay_ms: o.frameDelayMs };
+  // REST forwards unknown fields; the typed client takes provider extras in `extra_body`.
+  const restBody = { ...REQUEST, stream: true, bench_delay_ms: o.frameDelayMs };
+  const body = { ...REQUEST, stream: true, extra_body: { bench_delay_ms: o.frameDelayMs } };
   let started = 0;
   let completed = 0;
   let firstError: string | null = null;
@@ -72,7 +74,7 @@ export async function slowStreams(o: SlowStreamsOptions): Promise<SlowStreamsRes
       if (o.door === "rest") {
         const onData = sseParser(() => firstChunk());
         const url = new URL("/v1/chat/completions", o.gateway.url);
-        const res = await http({ agent, url, method: "POST", body: JSON.stringify(body), timeoutMs: o.timeoutMs, onData });
+        const res = await http({ agent, url, method: "POST", body: JSON.stringify(restBody), timeoutMs: o.timeoutMs, onData });
         if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
       } else {
         for await (const _chunk of client.chat.stream(body, { signal: AbortSignal.timeout(o.timeoutMs) })) firstChunk();
