@@ -4,21 +4,17 @@
  * and it talks to a real gateway with the browser's own WebSocket (the default), or fetch and
  * EventSource (the HTTP fallback, so CORS is exercised).
  */
-import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { chromium, type Browser, type Page, type Request } from "playwright-core";
+import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Messages } from "./browser/entry.js";
+import { hasChromium, launchChromium, warnIfNoChromium } from "./helpers/chromium.js";
 import { startGateway, type TestGateway } from "./helpers/gateway.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`[browser.test] SKIPPED: ${CHROMIUM} not found. Install Debian's chromium (apt-get install -y chromium); .ci/run does.`);
-}
+warnIfNoChromium("browser.test");
 
 const words = (count: number, prefix: string) => Array.from({ length: count }, (_, i) => `${prefix}${i}`);
 
@@ -77,23 +73,7 @@ describe.skipIf(!hasChromium)("client SDK in headless Chromium", () => {
   const sockets: string[] = [];
 
   beforeAll(async () => {
-    const [gw, served, br] = await Promise.all([
-      startGateway(),
-      servePage(),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      }),
-    ]);
+    const [gw, served, br] = await Promise.all([startGateway(), servePage(), launchChromium()]);
     [gateway, pageServer, browser] = [gw, served.server, br];
     page = await browser.newPage();
     page.on("pageerror", (err) => pageErrors.push(err.message));

@@ -1,6 +1,7 @@
 /** A round-robin TCP load balancer on a real socket: each new connection goes to the next target, no sticky sessions. */
-import { createConnection, createServer, type Socket } from "node:net";
+import { createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
+import { pipeTo } from "./tcp-pipe.js";
 
 /** A running balancer. */
 export interface Balancer {
@@ -22,15 +23,7 @@ export async function startBalancer(targets: string[]): Promise<Balancer> {
     const index = next++ % parsed.length;
     counts[index]!++;
     const target = parsed[index]!;
-    const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-      s.on("error", () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
+    pipeTo(client, { host: target.hostname, port: Number(target.port) }, sockets);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {

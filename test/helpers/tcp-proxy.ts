@@ -1,6 +1,7 @@
 /** A TCP pass-through on a real socket that a test can cut (every connection dropped, new ones refused) and restore: a store outage on demand. */
-import { createConnection, createServer, type Socket } from "node:net";
+import { createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
+import { pipeTo } from "./tcp-pipe.js";
 
 /** A running proxy. */
 export interface TcpProxy {
@@ -18,15 +19,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const server = createServer((client) => {
     client.on("error", () => undefined);
     if (down) return void client.destroy();
-    const upstream = createConnection(target);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-      s.on("error", () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
+    pipeTo(client, target, sockets);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
