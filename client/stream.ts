@@ -9,6 +9,11 @@ import { ConnectionError, isGatewayError, toLanguruError } from "./errors.js";
 /** Options of one streamed call. */
 export interface StreamOptions {
   signal?: AbortSignal;
+  /**
+   * Told when the stream's connection drops after it was up (`reconnecting`: the SDK is resuming it)
+   * and when it is back (`connected`); the chunks themselves go on where they stopped.
+   */
+  onConnectionChange?(state: "reconnecting" | "connected"): void;
 }
 
 /** Settings of the stream helper. */
@@ -46,11 +51,27 @@ export async function* followChunks(source: StreamSource, options: StreamOptions
     wake?.();
   };
   let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  // tRPC says `connecting` before the first connection too; only a drop after it was up is news.
+  let connection: "never" | "up" | "reconnecting" = "never";
+  const report = (state: string) => {
+    if (state === "pending" && connection !== "up") {
+      if (connection === "reconnecting") options.onConnectionChange?.("connected");
+      connection = "up";
+    } else if (state === "connecting" && connection === "up") {
+      connection = "reconnecting";
+      options.onConnectionChange?.("reconnecting");
+    }
+  };
   const subscription = source.open({
-    onData: (event) => push({ type: "chunk", chunk: event.data }),
+    onData: (event) => {
+      // A chunk means the connection is up, whatever the transport said before.
+      report("pending");
+      push({ type: "chunk", chunk: event.data });
+    },
     onError: (error) => push({ type: "error", error }),
     onComplete: () => push({ type: "end" }),
     onConnectionStateChange: (state) => {
+      report(state.state);
       if (state.state !== "connecting") {
         if (reconnectTimer) clearTimeout(reconnectTimer);
         reconnectTimer = null;

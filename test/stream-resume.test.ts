@@ -22,7 +22,8 @@ describe.each(["websocket", "http"] as const)("tRPC stream over %s: resume, abor
     const chunks: ChatCompletionChunk[] = [];
     let cut = false;
     const request = { model: "echo", messages: [{ role: "user" as const, content: words.join(" ") }], extra_body: { echo_delay_ms: 20 } };
-    for await (const chunk of client.chat.stream(request)) {
+    const changes: string[] = [];
+    for await (const chunk of client.chat.stream(request, { onConnectionChange: (state) => changes.push(state) })) {
       chunks.push(chunk);
       if (chunks.length === 8 && !cut) {
         cut = true;
@@ -37,6 +38,8 @@ describe.each(["websocket", "http"] as const)("tRPC stream over %s: resume, abor
     expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
     // role chunk + one per word + finish chunk, each exactly once
     expect(chunks.length).toBe(words.length + 2);
+    // The caller heard of the drop and of the way back (a UI shows "reconnecting" meanwhile).
+    expect(changes).toEqual(["reconnecting", "connected"]);
   });
 
   it("stops the generation at once when the consumer aborts", async () => {

@@ -129,14 +129,18 @@ export function useChat(options: UseChatOptions): UseChat {
       let content = "";
       let resumed = 0;
       let offline = false;
-      // The SDK resumes a dropped stream by itself; the browser's offline event is how the page learns it happened.
+      // The SDK resumes a dropped stream by itself and says so (`onConnectionChange`); the browser's
+      // offline event tells it sooner when the network itself went away.
       const onOffline = () => {
         offline = true;
         if (live()) setStatus("reconnecting");
       };
       globalThis.addEventListener?.("offline", onOffline);
       try {
-        for await (const chunk of client.chat.stream(request, { signal: controller.signal })) {
+        const onConnectionChange = (state: "reconnecting" | "connected") => {
+          if (state === "reconnecting") onOffline();
+        };
+        for await (const chunk of client.chat.stream(request, { signal: controller.signal, onConnectionChange })) {
           content += meter.take(chunk);
           if (offline) {
             offline = false;
