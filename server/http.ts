@@ -117,7 +117,7 @@ export function createGateway(config: Config): Gateway {
   return {
     server,
     services,
-    ready: () => Promise.all([chat.ready(), accessRuntime?.ready]).then(() => ops.started()),
+    ready: () => Promise.all([chat.ready(), accessRuntime?.ready, replication?.ready]).then(() => ops.started()),
     url() {
       const address = server.address() as AddressInfo;
       const host = address.family === "IPv6" ? `[${address.address}]` : address.address;

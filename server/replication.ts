@@ -13,7 +13,24 @@ import { createSharedHealth, type SharedHealth } from "./routing/shared-health.j
 export interface Replication {
   mirror: GenerationMirror;
   health: SharedHealth;
+  /** Resolves once both connections are up, or after a short wait (Redis down: the replica serves locally). */
+  ready: Promise<void>;
   close(): Promise<void>;
+}
+
+// A replica starting while Redis is down should not wait long: it serves its own generations until Redis is back.
+const CONNECT_WAIT_MS = 2_000;
+
+function connected(redis: Redis): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, CONNECT_WAIT_MS);
+    timer.unref();
+    redis.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** Opens two Redis connections (commands, pub/sub) for replication. */
@@ -27,5 +44,7 @@ export function openReplication(options: { redisUrl: string; prefix: string; gra
   for (const connection of [redis, subscriber]) connection.on("error", () => undefined);
   const mirror = createRedisGenerationMirror({ redis, subscriber, prefix: options.prefix, graceMs: options.graceMs, log });
   const health = createSharedHealth({ redis, subscriber, prefix: options.prefix, log });
-  return { mirror, health, close: () => mirror.close() };
+  // Without this, the first generations after startup would find the command connection not yet up and stay local.
+  const ready = Promise.all([connected(redis), connected(subscriber)]).then(() => undefined);
+  return { mirror, health, ready, close: () => mirror.close() };
 }
