@@ -29,7 +29,11 @@ export interface LanguruClientOptions {
   url: string;
   /** The API key, when the gateway requires keys: a header over HTTP, the connection message over WebSocket. */
   apiKey?: string;
-  /** `websocket` (default): one socket for everything. `http`: POSTs, and SSE for streams. */
+  /**
+   * `websocket` (the default where a WebSocket exists: browsers, Node 22+, or one passed in): one
+   * socket for everything. `http` (the default otherwise, e.g. Node 20 without `ws`): POSTs, and SSE
+   * for streams.
+   */
   transport?: "websocket" | "http";
   /** A WebSocket implementation; Node 20 has none built in (`import { WebSocket } from "ws"`). */
   WebSocket?: WebSocketConstructor;
@@ -66,7 +70,7 @@ export interface LanguruClient {
 /** Creates a typed client for one gateway. */
 export function createLanguruClient(options: LanguruClientOptions | string): LanguruClient {
   const opts = typeof options === "string" ? { url: options } : options;
-  const transport = opts.transport ?? "websocket";
+  const transport = opts.transport ?? ((opts.WebSocket ?? globalThis.WebSocket) ? "websocket" : "http");
   const { link, close } = transport === "http" ? httpTransport(opts) : socketTransport(opts);
   const trpc = createTRPCClient<AppRouter>({ links: [link] });
   const settings = { reconnectTimeoutMs: opts.reconnectTimeoutMs ?? 30_000 };

@@ -8,8 +8,9 @@ import type { IncomingMessage } from "node:http";
 import path from "node:path";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EventSource } from "eventsource";
 import { WebSocket } from "ws";
-import { AuthenticationError, InvalidRequestError, type ChatCompletionChunk, type ChatCompletionParams } from "../client/index.js";
+import { AuthenticationError, createLanguruClient, InvalidRequestError, type ChatCompletionChunk, type ChatCompletionParams } from "../client/index.js";
 import { createKey, MASTER_KEY, startKeyedGateway, tempDir } from "./helpers/access.js";
 import { completion, startFakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
 import { sdk, startGateway, upstreamProvider, type TestGateway } from "./helpers/gateway.js";
@@ -75,6 +76,16 @@ describe("WebSocket transport (the default)", () => {
     const text = [...chunks, ...rest].map((c) => c.choices[0]?.delta.content ?? "").join("");
     expect(text).toBe(Array.from({ length: 20 }, (_, i) => `w${i}`).join(" "));
     expect(new Set([...chunks, ...rest].map((c) => c.id)).size).toBe(1);
+  });
+
+  it("without a WebSocket (Node 20 with no `ws` passed) the client falls back to HTTP, streams included", async () => {
+    expect(globalThis.WebSocket).toBeUndefined();
+    const client = createLanguruClient({ url: gateway.baseURL, EventSource: EventSource as unknown as typeof globalThis.EventSource });
+    expect((await client.chat.completions({ model: "echo", prompt: "plain node" })).choices[0]?.message.content).toBe("plain node");
+    let text = "";
+    for await (const chunk of client.chat.stream({ model: "echo", prompt: "over sse" })) text += chunk.choices[0]?.delta.content ?? "";
+    expect(text).toBe("over sse");
+    await client.close();
   });
 
   it("a 200 KB request travels in one socket message, not in a URL", async () => {
@@ -201,11 +212,11 @@ describe("typed inputs", () => {
 });
 
 describe("Node 20 without a WebSocket", () => {
-  it("says what to pass", () => {
+  it("asked for the WebSocket transport, says what to pass", () => {
     const saved = globalThis.WebSocket;
     Object.defineProperty(globalThis, "WebSocket", { value: undefined, configurable: true, writable: true });
     try {
-      expect(() => sdk({ baseURL: "http://127.0.0.1:1" } as TestGateway, { WebSocket: undefined })).toThrow(/WebSocket/);
+      expect(() => sdk({ baseURL: "http://127.0.0.1:1" } as TestGateway, { WebSocket: undefined, transport: "websocket" })).toThrow(/WebSocket/);
     } finally {
       Object.defineProperty(globalThis, "WebSocket", { value: saved, configurable: true, writable: true });
     }
