@@ -10,6 +10,8 @@ WORKDIR /app
 # better-sqlite3 (optional) builds from source when no prebuilt binary fits.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .prebuild-installrc* ./
+# The client is an npm workspace: its manifest must be there for `npm ci` to match the lock file.
+COPY client/package.json ./client/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
