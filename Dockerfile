@@ -14,6 +14,19 @@ COPY package.json package-lock.json .prebuild-installrc* ./
 COPY client/package.json ./client/
 RUN npm ci --omit=dev --no-audit --no-fund
 
+# The playground page at `/` is a Vite build: made here with the dev dependencies, copied as files.
+FROM node:${NODE_VERSION}-bookworm-slim AS playground
+WORKDIR /app
+COPY package.json package-lock.json .prebuild-installrc* ./
+COPY client/package.json ./client/
+RUN npm ci --no-audit --no-fund --omit=optional
+COPY tsconfig.json ./
+COPY client ./client
+COPY shared ./shared
+COPY server ./server
+COPY playground ./playground
+RUN npm run build:playground
+
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -27,6 +40,7 @@ COPY cli ./cli
 COPY client ./client
 COPY server ./server
 COPY shared ./shared
+COPY --from=playground /app/playground/dist ./playground/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8680
