@@ -19,7 +19,8 @@ FROM node:${NODE_VERSION}-bookworm-slim AS playground
 WORKDIR /app
 COPY package.json package-lock.json .prebuild-installrc* ./
 COPY client/package.json ./client/
-RUN npm ci --no-audit --no-fund --omit=optional
+# better-sqlite3 (optional) may fail to build here without a toolchain; npm skips it, and this stage does not need it.
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY client ./client
 COPY shared ./shared
