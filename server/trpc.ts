@@ -21,7 +21,9 @@ const inputLimitBytes = moduleSettings.bodyLimitBytes;
  * superjson for inputs, minus `referentialEqualities`: superjson clients always send every copy in
  * full and add those only to restore object identity, which an input never needs; honoured, they
  * let a small body point a thousand places at one large message. What remains is bounded in depth
- * and in serialized size.
+ * and in serialized size. An input it refuses becomes a `RefusedInput` that the procedure's first
+ * middleware throws: thrown here, a WebSocket door would answer without the call's id (a message
+ * may carry several calls) and the caller would wait forever.
  */
 const boundedInput = {
   serialize: (value: unknown) => superjson.serialize(value),
@@ -31,10 +33,15 @@ const boundedInput = {
     try {
       return assertBoundedJson(superjson.deserialize({ json: result?.json, meta }), { maxBytes: inputLimitBytes, maxDepth: MAX_INPUT_DEPTH });
     } catch (err) {
-      throw toTRPCError(err instanceof LanguruError ? err : new InvalidRequestError("The input is not valid superjson.", { code: "invalid_input" }));
+      return new RefusedInput(err instanceof LanguruError ? err : new InvalidRequestError("The input is not valid superjson.", { code: "invalid_input" }));
     }
   },
 };
+
+/** An input the transformer refused, with the error its call answers. */
+class RefusedInput {
+  constructor(readonly error: LanguruError) {}
+}
 
 const t = initTRPC.context<Context>().create({
   transformer: { input: boundedInput, output: superjson },
@@ -84,10 +91,17 @@ const trackSocketCalls = t.middleware(function trackSocketCalls({ ctx, path, typ
   return ctx.socket && ctx.trackCall ? ctx.trackCall({ path, type }, next) : next();
 });
 
+/** Answers a refused input with its 400, as this call's own error. */
+const refuseBadInput = t.middleware(async function refuseBadInput({ getRawInput, next }) {
+  const raw = await getRawInput();
+  if (raw instanceof RefusedInput) throw toTRPCError(raw.error);
+  return next();
+});
+
 /** Builds a router. */
 export const router = t.router;
 /** A procedure anyone may call. */
-export const publicProcedure = t.procedure.use(trackSocketCalls).use(mapErrors);
+export const publicProcedure = t.procedure.use(trackSocketCalls).use(mapErrors).use(refuseBadInput);
 /** A procedure that needs an API key when keys are on; `ctx.caller` says whose. */
 export const keyProcedure = publicProcedure.use(authenticate);
 /** A procedure for the master key only, when keys are on (open when they are off). */

@@ -245,6 +245,25 @@ describe("shutdown with WebSocket clients", () => {
 });
 
 describe("WebSocket limits and failures", () => {
+  it("an input the gateway refuses (a BigInt, too deep) is that call's typed 400 at once, not a call left waiting", async () => {
+    const gateway = await startGateway();
+    const client = sdk(gateway);
+    const signal = () => AbortSignal.timeout(5_000);
+    const bigint = { model: "echo", prompt: "hi", extra_body: { x: 1n } } as unknown as ChatCompletionParams;
+    await expect(client.chat.completions(bigint, { signal: signal() })).rejects.toMatchObject({ name: "InvalidRequestError", status: 400 });
+    let deep: unknown = "leaf";
+    for (let i = 0; i < 100; i++) deep = [deep];
+    const tooDeep = { model: "echo", prompt: "hi", extra_body: { deep } } as unknown as ChatCompletionParams;
+    await expect(
+      (async () => {
+        for await (const _chunk of client.chat.stream(tooDeep, { signal: signal() }));
+      })(),
+    ).rejects.toMatchObject({ name: "InvalidRequestError", status: 400 });
+    expect((await client.chat.completions({ model: "echo", prompt: "still here" })).choices[0]?.message.content).toBe("still here");
+    await client.close();
+    await gateway.close(100);
+  });
+
   it("a message over the body limit is a typed 413 for each call in it, and the socket keeps working", async () => {
     const gateway = await startGateway({ bodyLimitBytes: 100_000 });
     const client = sdk(gateway);
