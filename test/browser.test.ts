@@ -4,13 +4,12 @@
  * and it talks to a real gateway with the browser's own WebSocket (the default), or fetch and
  * EventSource (the HTTP fallback, so CORS is exercised).
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Messages } from "./browser/entry.js";
+import { serveBundledPage } from "./helpers/bundle-page.js";
 import { hasChromium, launchChromium, warnIfNoChromium } from "./helpers/chromium.js";
 import { startGateway, type TestGateway } from "./helpers/gateway.js";
 
@@ -41,28 +40,6 @@ function countWords(messages: Messages): number {
   );
 }
 
-/** Serves the page and the bundled entry on its own port: another origin than the gateway's. */
-async function servePage(): Promise<{ server: Server; url: string }> {
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL("./browser/entry.ts", import.meta.url))],
-    bundle: true,
-    platform: "browser",
-    format: "esm",
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-  });
-  const js = bundle.outputFiles[0]?.text ?? "";
-  const html = `<!doctype html><meta charset="utf-8"><title>languru browser test</title><script type="module" src="/entry.js"></script>`;
-  const server = createServer((req, res) => {
-    if (req.url === "/entry.js") res.writeHead(200, { "content-type": "text/javascript" }).end(js);
-    else if (req.url === "/") res.writeHead(200, { "content-type": "text/html" }).end(html);
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
-}
-
 describe.skipIf(!hasChromium)("client SDK in headless Chromium", () => {
   let gateway: TestGateway;
   let pageServer: Server;
@@ -73,7 +50,11 @@ describe.skipIf(!hasChromium)("client SDK in headless Chromium", () => {
   const sockets: string[] = [];
 
   beforeAll(async () => {
-    const [gw, served, br] = await Promise.all([startGateway(), servePage(), launchChromium()]);
+    const [gw, served, br] = await Promise.all([
+      startGateway(),
+      serveBundledPage(fileURLToPath(new URL("./browser/entry.ts", import.meta.url))),
+      launchChromium(),
+    ]);
     [gateway, pageServer, browser] = [gw, served.server, br];
     page = await browser.newPage();
     page.on("pageerror", (err) => pageErrors.push(err.message));

@@ -4,39 +4,16 @@
  * ends long before the resume grace period (60 s here) would have ended it. Whatever the SDK's
  * transport (HTTP + SSE or WebSocket), the gateway's own count of running generations is the proof.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveBundledPage } from "./helpers/bundle-page.js";
 import { hasChromium, launchChromium, warnIfNoChromium } from "./helpers/chromium.js";
 import { startGateway, type TestGateway } from "./helpers/gateway.js";
 
 warnIfNoChromium("playground-hook.test");
 const words = (count: number, prefix: string) => Array.from({ length: count }, (_, i) => `${prefix}${i}`).join(" ");
-
-/** Serves the bundled harness on its own port. */
-async function serveHarness(): Promise<{ server: Server; url: string }> {
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL("./playground-hook/harness.ts", import.meta.url))],
-    bundle: true,
-    platform: "browser",
-    format: "esm",
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-    define: { "process.env.NODE_ENV": '"development"' }, // React's checks on, as in an app under development
-  });
-  const js = bundle.outputFiles[0]?.text ?? "";
-  const html = `<!doctype html><meta charset="utf-8"><script type="module" src="/harness.js"></script>`;
-  const server = createServer((req, res) => {
-    if (req.url === "/harness.js") res.writeHead(200, { "content-type": "text/javascript" }).end(js);
-    else res.writeHead(200, { "content-type": "text/html" }).end(html);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
-}
 
 describe.skipIf(!hasChromium)("useChat in headless Chromium", () => {
   let gateway: TestGateway;
@@ -47,7 +24,12 @@ describe.skipIf(!hasChromium)("useChat in headless Chromium", () => {
 
   beforeAll(async () => {
     // A long grace: if the generation ends quickly, it was the hook's cancel, not the timeout.
-    [gateway, harness, browser] = await Promise.all([startGateway({ echoDelayMs: 80, resumeGraceMs: 60_000 }), serveHarness(), launchChromium()]);
+    [gateway, harness, browser] = await Promise.all([
+      startGateway({ echoDelayMs: 80, resumeGraceMs: 60_000 }),
+      // React's development build: its checks on, as in an app under development.
+      serveBundledPage(fileURLToPath(new URL("./playground-hook/harness.ts", import.meta.url)), { "process.env.NODE_ENV": '"development"' }),
+      launchChromium(),
+    ]);
   });
 
   afterAll(async () => {

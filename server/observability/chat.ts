@@ -50,8 +50,8 @@ export class ModelLabels {
 function beginCall(labels: ModelLabels, request: ChatCompletionRequest, caller: Caller | undefined, stream: boolean): RequestRecord | undefined {
   const record = currentRequest();
   if (!record) return undefined;
-  record.model = request.model;
-  record.stream = stream;
+  record.noted.model = request.model;
+  record.noted.stream = stream;
   record.noteCaller(caller);
   record.modelLabel = labels.of(request.model);
   return record;
@@ -82,10 +82,10 @@ export function observeAdmission(chat: ChatService, labels: ModelLabels): ChatSe
 export function observeChat(chat: ChatService, labels: ModelLabels, streams: StreamCounts): ChatService {
   const routed = (record: RequestRecord | undefined, request: ChatCompletionRequest, route: RouteInfo) => {
     if (!record) return;
-    record.answeredBy = route.model;
-    record.deployment = route.deployment;
-    record.attempts = route.attempts;
-    record.fallback = route.model !== labels.canonicalOf(request.model);
+    record.noted.answeredBy = route.model;
+    record.noted.deployment = route.deployment;
+    record.noted.attempts = route.attempts;
+    record.noted.fallback = route.model !== labels.canonicalOf(request.model);
   };
 
   return {
@@ -97,8 +97,8 @@ export function observeChat(chat: ChatService, labels: ModelLabels, streams: Str
         routed(record, request, served.route);
         const usage = served.value.usage;
         if (record && usage) {
-          record.promptTokens = usage.prompt_tokens;
-          record.completionTokens = usage.completion_tokens;
+          record.noted.promptTokens = usage.prompt_tokens;
+          record.noted.completionTokens = usage.completion_tokens;
         }
         return served;
       } catch (err) {
@@ -138,10 +138,10 @@ async function* followStream({ chunks, record, streams }: FollowOptions): AsyncG
   streams[door] = (streams[door] ?? 0) + 1;
   try {
     for await (const chunk of chunks) {
-      record.ttftMs ??= record.elapsedMs();
+      record.noted.ttftMs ??= record.elapsedMs();
       if (chunk.usage) {
-        record.promptTokens = chunk.usage.prompt_tokens;
-        record.completionTokens = chunk.usage.completion_tokens;
+        record.noted.promptTokens = chunk.usage.prompt_tokens;
+        record.noted.completionTokens = chunk.usage.completion_tokens;
       }
       yield chunk;
     }

@@ -20,14 +20,14 @@ export function timeUpstream<T>(pending: Promise<T>): Promise<T> {
 export function streamUsage(promptTokens: number, completionTokens: number): void {
   const record = currentRequest();
   if (!record) return;
-  record.promptTokens = promptTokens;
-  record.completionTokens = completionTokens;
+  record.noted.promptTokens = promptTokens;
+  record.noted.completionTokens = completionTokens;
 }
 
 /** Notes whose call it is (a key id, `master`), when a procedure learns it itself: an SSE follower shows a ticket, not a key. */
 export function callerKnown(owner: string | null): void {
   const record = currentRequest();
-  if (record && owner) record.keyId = owner;
+  if (record && owner) record.noted.keyId = owner;
 }
 
 /** Counts a failed upstream attempt by deployment and kind. */

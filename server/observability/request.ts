@@ -47,6 +47,25 @@ export interface RequestFacts {
   overheadMs?: number;
 }
 
+/** The facts a request's record collects while it runs (the rest the record knows itself). */
+export type NotedFacts = Partial<
+  Pick<
+    RequestFacts,
+    | "keyId"
+    | "model"
+    | "answeredBy"
+    | "fallback"
+    | "deployment"
+    | "attempts"
+    | "stream"
+    | "errorType"
+    | "errorCode"
+    | "ttftMs"
+    | "promptTokens"
+    | "completionTokens"
+  >
+>;
+
 /** What a record is opened with: an HTTP request, or one call on a WebSocket. */
 export interface RequestSource {
   requestId: string;
@@ -67,19 +86,9 @@ export class RequestRecord {
   readonly method: string;
   readonly path: string;
   readonly startedAt = performance.now();
-  keyId?: string;
-  model?: string;
-  answeredBy?: string;
-  fallback?: boolean;
+  /** What the doors and the routing learned so far (each field of the log line they fill in). */
+  readonly noted: NotedFacts = {};
   modelLabel = "none";
-  deployment?: string;
-  attempts?: number;
-  stream?: boolean;
-  errorType?: string;
-  errorCode?: string;
-  ttftMs?: number;
-  promptTokens?: number;
-  completionTokens?: number;
   upstreamMs = 0;
   /** The deployment whose failure was seen last (the cooldown hook labels with it). */
   lastFailedDeployment?: string;
@@ -120,16 +129,16 @@ export class RequestRecord {
 
   /** Notes who called. */
   noteCaller(caller: Caller | undefined): void {
-    if (caller) this.keyId = caller.kind === "master" ? "master" : caller.key.id;
+    if (caller) this.noted.keyId = caller.kind === "master" ? "master" : caller.key.id;
   }
 
   /** Notes an error the client got (the last one wins: it is what they saw). */
   noteError(err: unknown): void {
     if (err instanceof LanguruError) {
-      this.errorType = err.type;
-      this.errorCode = err.code ?? undefined;
+      this.noted.errorType = err.type;
+      this.noted.errorCode = err.code ?? undefined;
     } else {
-      this.errorType = "api_error";
+      this.noted.errorType = "api_error";
     }
   }
 
@@ -149,20 +158,7 @@ export class RequestRecord {
       status: this.status,
       latencyMs,
       modelLabel: this.modelLabel,
-      ...defined({
-        keyId: this.keyId,
-        model: this.model,
-        answeredBy: this.answeredBy,
-        fallback: this.fallback,
-        deployment: this.deployment,
-        attempts: this.attempts,
-        stream: this.stream,
-        errorType: this.errorType,
-        errorCode: this.errorCode,
-        ttftMs: this.ttftMs === undefined ? undefined : round(this.ttftMs),
-        promptTokens: this.promptTokens,
-        completionTokens: this.completionTokens,
-      }),
+      ...defined({ ...this.noted, ttftMs: this.noted.ttftMs === undefined ? undefined : round(this.noted.ttftMs) }),
       ...upstream,
     };
   }
