@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
 import type { TRPCRequestInfo } from "@trpc/server/http";
-import type { Access, Admin } from "./access/index.js";
+import { type Access, type Admin, keyFromHeaders } from "./access/index.js";
 import type { GenerationStore } from "./chat/generations.js";
 import type { ChatService } from "./chat/service.js";
 import type { StreamTickets } from "./chat/stream-tickets.js";
@@ -41,6 +41,11 @@ export interface Context extends Services {
   connectionParams: TRPCRequestInfo["connectionParams"];
   /** Set over WebSocket, null over HTTP. */
   socket: SocketInfo | null;
+}
+
+/** The key a call presents: a header (`Authorization: Bearer`, `api-key`), or the WebSocket's `connectionParams.apiKey`. */
+export function presentedKey(ctx: Pick<Context, "headers" | "connectionParams">): string | null {
+  return keyFromHeaders(ctx.headers) ?? ctx.connectionParams?.apiKey ?? null;
 }
 
 /** Returns the `createContext` functions of the HTTP and the WebSocket adapters. */

@@ -6,9 +6,9 @@
 import { initTRPC } from "@trpc/server";
 import superjson, { type SuperJSONResult } from "superjson";
 import { InvalidRequestError, LanguruError } from "../shared/index.js";
-import { keyFromHeaders, type Caller } from "./access/index.js";
+import type { Caller } from "./access/index.js";
 import { moduleSettings } from "./config.js";
-import type { Context } from "./context.js";
+import { type Context, presentedKey } from "./context.js";
 import { MAX_INPUT_DEPTH, assertBoundedJson } from "./limits/index.js";
 import { fromProcedureError, languruErrorOf, toTRPCError } from "./trpc-errors.js";
 import { requestIdForError } from "./observability/request.js";
@@ -61,11 +61,6 @@ const t = initTRPC.context<Context>().create({
     };
   },
 });
-
-/** The key a request presents: a header (`Authorization: Bearer`, `api-key`), or the subscription's `connectionParams.apiKey`. */
-function presentedKey(ctx: Context): string | null {
-  return keyFromHeaders(ctx.headers) ?? ctx.connectionParams?.apiKey ?? null;
-}
 
 /** Every procedure's errors become their TRPCError here, once (subscriptions map theirs while iterating: `mappingErrors`). */
 const mapErrors = t.middleware(async function mapErrors({ next }) {

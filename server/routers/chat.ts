@@ -7,10 +7,10 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { ChatCompletionParams, NotFoundError, InvalidRequestError, requestFromParams } from "../../shared/index.js";
-import { keyFromHeaders, type Caller } from "../access/index.js";
+import type { Caller } from "../access/index.js";
 import { ownerOf } from "../chat/generations.js";
 import { callerKnown } from "../observability/hooks.js";
-import type { Context } from "../context.js";
+import { type Context, presentedKey } from "../context.js";
 import { keyProcedure, publicProcedure, router } from "../trpc.js";
 import { toTRPCError } from "../trpc-errors.js";
 
@@ -114,7 +114,7 @@ function cancelOnStop(ctx: Context, stop: { id: string; signal: AbortSignal; own
 /** The caller of a follow without a token: the key in a header, or in the socket's connectionParams. */
 async function keyCaller(ctx: Context): Promise<Caller | undefined> {
   if (!ctx.access) return undefined;
-  return ctx.access.authenticate(keyFromHeaders(ctx.headers) ?? ctx.connectionParams?.apiKey ?? null);
+  return ctx.access.authenticate(presentedKey(ctx));
 }
 
 /** `<generation id>:<chunk index>`, as `chat.generate` tracks its chunks. */
