@@ -10,6 +10,7 @@
 import { createTRPCClient, createWSClient, httpLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient, type TRPCLink } from "@trpc/client";
 import superjson from "superjson";
 import { toLanguruError } from "./errors.js";
+import { sendingNow } from "./send-now.js";
 import { followChunks, type StreamOptions, type StreamSource } from "./stream.js";
 import type { AppRouter, ChatCompletionChunk, ChatCompletionParams, ModelList, RoutedChatCompletion } from "./types.js";
 
@@ -84,10 +85,10 @@ export function createLanguruClient(options: LanguruClientOptions | string): Lan
 
   return {
     chat: {
-      completions: (request, o = {}) => call(() => trpc.chat.completions.mutate(request, { signal: o.signal }), o.signal),
+      completions: (request, o = {}) => call(() => sendingNow(() => trpc.chat.completions.mutate(request, { signal: o.signal })), o.signal),
       stream: (request, o = {}) => (transport === "http" ? streamOverHttp(trpc, request, o, settings) : followChunks(socketStream(trpc, request), o, settings)),
     },
-    models: { list: (o = {}) => call(() => trpc.models.list.query(undefined, { signal: o.signal }), o.signal) },
+    models: { list: (o = {}) => call(() => sendingNow(() => trpc.models.list.query(undefined, { signal: o.signal })), o.signal) },
     trpc,
     close,
   };
@@ -125,9 +126,12 @@ function httpTransport(opts: LanguruClientOptions): { link: TRPCLink<AppRouter>;
   return { link, close: async () => undefined };
 }
 
-/** WebSocket: the stream is one subscription; stopping it cancels the generation on the gateway. */
+/** WebSocket: the stream is one subscription (each event a batch of chunks); stopping it cancels the generation on the gateway. */
 function socketStream(trpc: TRPCClient<AppRouter>, request: ChatCompletionParams): StreamSource {
-  return { open: (observer) => trpc.chat.generate.subscribe({ ...request, stream: true }, observer) };
+  return {
+    open: (observer) =>
+      sendingNow(() => trpc.chat.generate.subscribe({ ...request, stream: true }, { ...observer, onData: (event) => observer.onChunks(event.data) })),
+  };
 }
 
 /** HTTP: a POST starts the generation, an SSE subscription follows it, `chat.cancel` stops it early. */
@@ -148,7 +152,7 @@ async function* streamOverHttp(
   const { id, token } = started;
   yield* followChunks(
     {
-      open: (observer) => trpc.chat.stream.subscribe({ id, token }, observer),
+      open: (observer) => trpc.chat.stream.subscribe({ id, token }, { ...observer, onData: (event) => observer.onChunks([event.data]) }),
       cancel: () => void trpc.chat.cancel.mutate({ id }).catch(() => undefined),
     },
     options,

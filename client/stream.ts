@@ -22,9 +22,9 @@ export interface StreamSettings {
   reconnectTimeoutMs: number;
 }
 
-/** The callbacks of a tRPC subscription, as this helper uses them. */
+/** The callbacks of a tRPC subscription, as this helper uses them; chunks come in batches (one or more). */
 export interface ChunkObserver {
-  onData(event: { data: ChatCompletionChunk }): void;
+  onChunks(chunks: readonly ChatCompletionChunk[]): void;
   onError(error: unknown): void;
   onComplete(): void;
   onConnectionStateChange(state: { state: string; error?: unknown }): void;
@@ -38,7 +38,7 @@ export interface StreamSource {
   cancel?(): void;
 }
 
-type Event = { type: "chunk"; chunk: ChatCompletionChunk } | { type: "end" } | { type: "error"; error: unknown };
+type Event = { type: "chunks"; chunks: readonly ChatCompletionChunk[] } | { type: "end" } | { type: "error"; error: unknown };
 
 /** Yields the chunks of one generation. Breaking out of the loop, or aborting, stops it upstream. */
 export async function* followChunks(source: StreamSource, options: StreamOptions, settings: StreamSettings): AsyncGenerator<ChatCompletionChunk> {
@@ -63,10 +63,10 @@ export async function* followChunks(source: StreamSource, options: StreamOptions
     }
   };
   const subscription = source.open({
-    onData: (event) => {
+    onChunks: (chunks) => {
       // A chunk means the connection is up, whatever the transport said before.
       report("pending");
-      push({ type: "chunk", chunk: event.data });
+      push({ type: "chunks", chunks });
     },
     onError: (error) => push({ type: "error", error }),
     onComplete: () => push({ type: "end" }),
@@ -98,7 +98,7 @@ export async function* followChunks(source: StreamSource, options: StreamOptions
         wake = null;
         continue;
       }
-      if (event.type === "chunk") yield event.chunk;
+      if (event.type === "chunks") yield* event.chunks;
       else if (event.type === "end") {
         finished = true;
         return;

@@ -12,6 +12,7 @@ import { type Context, presentedKey } from "./context.js";
 import { MAX_INPUT_DEPTH, assertBoundedJson } from "./limits/index.js";
 import { fromProcedureError, languruErrorOf, toTRPCError } from "./trpc-errors.js";
 import { requestIdForError } from "./observability/request.js";
+import { plainFirstOutput } from "./trpc-output.js";
 
 const pingIntervalMs = moduleSettings.ssePingMs;
 // The expanded input is held to the same bound as a body's bytes.
@@ -44,7 +45,7 @@ class RefusedInput {
 }
 
 const t = initTRPC.context<Context>().create({
-  transformer: { input: boundedInput, output: superjson },
+  transformer: { input: boundedInput, output: plainFirstOutput },
   // Stack traces are internals; no response carries them.
   isDev: false,
   sse: {

@@ -9,6 +9,7 @@ import type { Duplex } from "node:stream";
 import { getErrorShape, transformTRPCResponse, TRPCError, type AnyTRPCRouter } from "@trpc/server";
 import { applyWSSHandler, type CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { coalesceWrites } from "./coalesce-writes.js";
 import type { Context, SocketInfo } from "./context.js";
 
 /** What `attachWebSocketDoor` needs. */
@@ -65,7 +66,10 @@ export function attachWebSocketDoor(options: WebSocketDoorOptions): WebSocketDoo
   // Up to 4× the limit a message is read and answered with a 413 per call (as the HTTP door does);
   // past that the socket is closed (1009), bounding what one connection may make us buffer.
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4 });
-  wss.on("connection", (ws: WebSocket) => refuseOversized(ws, options.router, options.maxPayloadBytes));
+  wss.on("connection", (ws: WebSocket) => {
+    refuseOversized(ws, options.router, options.maxPayloadBytes);
+    sendInTurns(ws);
+  });
   let draining = false;
   applyWSSHandler({
     wss,
@@ -100,6 +104,17 @@ export function attachWebSocketDoor(options: WebSocketDoorOptions): WebSocketDoo
       wss.close();
     },
   };
+}
+
+/** Frames sent in the same event-loop turn (many streams share a socket) leave in one write. */
+function sendInTurns(ws: WebSocket): void {
+  // `ws` keeps its net.Socket private; it is the only way to batch frames without changing them.
+  const socket = (ws as unknown as { _socket?: Duplex })._socket;
+  const send = ws.send.bind(ws) as (...args: unknown[]) => void;
+  ws.send = ((...args: unknown[]) => {
+    coalesceWrites(socket);
+    send(...args);
+  }) as typeof ws.send;
 }
 
 function refuse(socket: Duplex, status: string): void {

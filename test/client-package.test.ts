@@ -197,7 +197,7 @@ export async function main(): Promise<string> {
   }
   const raw = createTRPCClient<AppRouter>({ links: [httpLink({ url: "http://127.0.0.1:8680/trpc", transformer: superjson })] });
   const models: RouterOutputs["models"]["list"] = await raw.models.list.query();
-  raw.chat.generate.subscribe(request, { onData: (event) => void (event.data satisfies ChatCompletionChunk) });
+  raw.chat.generate.subscribe(request, { onData: (event) => void (event.data satisfies ChatCompletionChunk[]) });
   // @ts-expect-error a typo in the raw tRPC client's input
   await raw.chat.completions.mutate({ model: "echo", prompt: "hi", max_token: 5 });
   const error = new InvalidRequestError("bad", { param: "model" });
@@ -323,8 +323,8 @@ function Chat() {
   const trpc = useTRPC();
   const models = useQuery(trpc.models.list.queryOptions());
   const reply = useSubscription(trpc.chat.generate.subscriptionOptions({ model: "echo", messages: [{ role: "user", content: "hi" }] }));
-  const data = reply.data?.data;
-  const piece: string | null | undefined = data?.choices[0]?.delta.content;
+  const batch = reply.data?.data;
+  const piece: string | null | undefined = batch?.[0]?.choices[0]?.delta.content;
   const complete = useMutation(trpc.chat.completions.mutationOptions());
   const whole: string | null | undefined = complete.data?.choices[0]?.message.content;
   // @ts-expect-error a misspelled field does not type-check

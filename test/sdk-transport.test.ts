@@ -22,16 +22,20 @@ const slow = (words: number, delayMs = 50): ChatCompletionParams => ({
   extra_body: { echo_delay_ms: delayMs },
 });
 
-/** Subscribes to `chat.generate` with a raw tRPC client and resolves after `n` chunks. */
+/** Subscribes to `chat.generate` with a raw tRPC client and resolves once `n` chunks (in batches) arrived. */
 function firstChunks(trpc: ReturnType<typeof sdk>["trpc"], request: ChatCompletionParams, n: number) {
   const chunks: ChatCompletionChunk[] = [];
-  return new Promise<{ chunks: ChatCompletionChunk[]; lastEventId: string; unsubscribe: () => void }>((resolve, reject) => {
+  return new Promise<{ chunks: ChatCompletionChunk[]; lastEventId: string; events: number; unsubscribe: () => void }>((resolve, reject) => {
     let lastEventId = "";
+    let events = 0;
     const sub = trpc.chat.generate.subscribe(request, {
       onData: (event) => {
-        chunks.push(event.data);
+        if (chunks.length >= n) return;
+        expect(event.data.length).toBeGreaterThan(0);
+        chunks.push(...event.data);
+        events++;
         lastEventId = event.id;
-        if (chunks.length === n) resolve({ chunks, lastEventId, unsubscribe: () => sub.unsubscribe() });
+        if (chunks.length >= n) resolve({ chunks, lastEventId, events, unsubscribe: () => sub.unsubscribe() });
       },
       onError: reject,
     });
@@ -47,11 +51,22 @@ describe("WebSocket transport (the default)", () => {
   });
   afterAll(() => gateway.close(100));
 
-  it("streams as one subscription whose chunks are tracked as <generation>:<index>", async () => {
+  it("streams as one subscription whose events are batches tracked as <generation>:<index of their last chunk>", async () => {
     const { chunks, lastEventId, unsubscribe } = await firstChunks(sdk(gateway).trpc, slow(3, 0), 5);
     unsubscribe();
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("w0 w1 w2");
-    expect(lastEventId).toMatch(/^gen-[0-9a-f-]{36}:4$/);
+    expect(lastEventId).toMatch(new RegExp(`^gen-[0-9a-f-]{36}:${chunks.length - 1}$`));
+  });
+
+  it("a burst of chunks (one event-loop turn) is one message, and paced chunks are one message each", async () => {
+    // echo without delay emits its chunks back to back: after the first (sent at once), they share messages.
+    const burst = await firstChunks(sdk(gateway).trpc, slow(200, 0), 202);
+    burst.unsubscribe();
+    expect(burst.chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe(Array.from({ length: 200 }, (_, i) => `w${i}`).join(" "));
+    expect(burst.events).toBeLessThan(20);
+    const paced = await firstChunks(sdk(gateway).trpc, slow(4, 40), 5);
+    paced.unsubscribe();
+    expect(paced.events).toBe(5);
   });
 
   it("a raw subscriber that unsubscribes (a component unmount) cancels the generation at once, without chat.cancel", async () => {
@@ -71,7 +86,10 @@ describe("WebSocket transport (the default)", () => {
 
     const rest: ChatCompletionChunk[] = [];
     await new Promise<void>((resolve, reject) => {
-      sdk(gateway).trpc.chat.generate.subscribe({ ...slow(20, 30), lastEventId }, { onData: (e) => rest.push(e.data), onComplete: resolve, onError: reject });
+      sdk(gateway).trpc.chat.generate.subscribe(
+        { ...slow(20, 30), lastEventId },
+        { onData: (e) => rest.push(...e.data), onComplete: resolve, onError: reject },
+      );
     });
     const text = [...chunks, ...rest].map((c) => c.choices[0]?.delta.content ?? "").join("");
     expect(text).toBe(Array.from({ length: 20 }, (_, i) => `w${i}`).join(" "));
@@ -85,6 +103,37 @@ describe("WebSocket transport (the default)", () => {
     let text = "";
     for await (const chunk of client.chat.stream({ model: "echo", prompt: "over sse" })) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toBe("over sse");
+    await client.close();
+  });
+
+  it("on an open socket a call and a stream go out within the same task's microtasks, not after a timer", async () => {
+    // tRPC's own client waits setTimeout(0) (≥ 1 ms) before each send; the SDK must not.
+    const sent: string[] = [];
+    class RecordingSocket extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        const send = this.send.bind(this);
+        this.send = ((data: string) => {
+          sent.push(String(data));
+          send(data);
+        }) as typeof this.send;
+      }
+    }
+    const client = createLanguruClient({ url: gateway.baseURL, WebSocket: RecordingSocket });
+    await client.models.list();
+    const microtasks = async () => {
+      for (let i = 0; i < 20; i++) await null;
+    };
+    for (const [name, start] of [
+      ["chat.completions", () => void client.chat.completions({ model: "echo", prompt: "now" }).catch(() => undefined)],
+      ["chat.generate", () => void client.chat.stream({ model: "echo", prompt: "now" }).next()],
+      ["models.list", () => void client.models.list()],
+    ] as const) {
+      sent.length = 0;
+      start();
+      await microtasks();
+      expect(sent.some((message) => message.includes(`"${name}"`))).toBe(true);
+    }
     await client.close();
   });
 

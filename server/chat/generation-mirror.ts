@@ -6,10 +6,14 @@
  */
 import type { ChatCompletionChunk, LanguruError } from "../../shared/index.js";
 
-/** One chunk with its position in the generation, which is its event id. */
-export interface IndexedChunk {
-  index: number;
-  chunk: ChatCompletionChunk;
+/**
+ * Consecutive chunks of a generation: `chunks[i]` is chunk `first + i`, and a chunk's position is
+ * its event id. Followers take what arrived together as one batch, so a stream costs one message
+ * per burst rather than one per chunk.
+ */
+export interface ChunkBatch {
+  first: number;
+  chunks: ChatCompletionChunk[];
 }
 
 /** Hooks a local generation store calls, and the remote half it falls back to. */
@@ -27,7 +31,7 @@ export interface GenerationMirror {
    * (`generation_not_found`) when no replica has it for `owner`, and UpstreamError
    * (`generation_lost`) when its replica stopped publishing without ending it.
    */
-  follow(id: string, from: number, signal: AbortSignal, owner: string | null): AsyncGenerator<IndexedChunk>;
+  follow(id: string, from: number, signal: AbortSignal, owner: string | null): AsyncGenerator<ChunkBatch>;
   /** Asks whichever replica runs the generation to cancel it. */
   cancel(id: string, owner: string | null): void;
   /** Registers what this replica does when another one asks it to cancel a generation. */

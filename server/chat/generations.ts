@@ -20,10 +20,10 @@ import {
 } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
 import type { RouteInfo } from "../routing/router.js";
-import type { GenerationMirror, IndexedChunk } from "./generation-mirror.js";
+import type { ChunkBatch, GenerationMirror } from "./generation-mirror.js";
 import type { ChatService } from "./service.js";
 
-export type { IndexedChunk } from "./generation-mirror.js";
+export type { ChunkBatch } from "./generation-mirror.js";
 
 /** Starts, follows and cancels generations. */
 export interface GenerationStore {
@@ -34,10 +34,11 @@ export interface GenerationStore {
    */
   start(request: ChatCompletionRequest, caller?: Caller, signal?: AbortSignal): Promise<{ id: string; route: RouteInfo; headers?: Record<string, string> }>;
   /**
-   * Yields the chunks after `lastEventId` (all of them when absent), live until the generation ends.
+   * Yields the chunks after `lastEventId` (all of them when absent), live until the generation ends,
+   * in batches: what arrived together (in one event-loop turn) comes as one.
    * Only the key that started a generation may follow it; to anyone else it does not exist.
    */
-  follow(id: string, lastEventId: string | null | undefined, signal: AbortSignal, owner: string | null): AsyncGenerator<IndexedChunk>;
+  follow(id: string, lastEventId: string | null | undefined, signal: AbortSignal, owner: string | null): AsyncGenerator<ChunkBatch>;
   /** Stops a generation now: the client said it is done. Unknown ids (and other keys' generations) are ignored. */
   cancel(id: string, owner: string | null): void;
   /** Generations still running. */
@@ -49,6 +50,10 @@ export interface GenerationStore {
 interface Generation {
   /** Each chunk as JSON: a string costs about its wire bytes, a parsed chunk several times that. */
   chunks: string[];
+  /** The chunks of the latest turn as objects too, so followers that keep up need not parse them again. */
+  fresh: ChunkBatch;
+  /** Followers are woken once per event-loop turn (`setImmediate`), so a burst reaches them as one batch. */
+  wakeScheduled: boolean;
   state: "running" | "done" | "failed" | "cancelled";
   error: LanguruError | null;
   controller: AbortController;
@@ -82,8 +87,16 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   let closed = false;
 
   const notify = (gen: Generation) => {
+    gen.wakeScheduled = false;
     for (const wake of gen.wake) wake();
     gen.wake.clear();
+  };
+  // The first chunk wakes at once (time to first token); later ones at the end of the turn.
+  const notifyInTurn = (gen: Generation) => {
+    if (gen.chunks.length === 1) return notify(gen);
+    if (gen.wakeScheduled) return;
+    gen.wakeScheduled = true;
+    setImmediate(notify, gen);
   };
 
   const schedule = (id: string, gen: Generation) => {
@@ -104,8 +117,11 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       for await (const chunk of stream) {
         const json = JSON.stringify(chunk);
         mirror?.chunk(id, gen.chunks.length, json);
+        // A new turn starts a new fresh batch: the previous one was handed out when its followers woke.
+        if (!gen.wakeScheduled) gen.fresh = { first: gen.chunks.length, chunks: [] };
         gen.chunks.push(json);
-        notify(gen);
+        gen.fresh.chunks.push(chunk);
+        notifyInTurn(gen);
       }
       gen.state = "done";
     } catch (err) {
@@ -154,7 +170,18 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
         throw new ServiceUnavailableError("The generation was stopped before it started.", { code: "cancelled" });
       }
       const id = `gen-${randomUUID()}`;
-      const gen: Generation = { chunks: [], state: "running", error: null, controller, followers: 0, wake: new Set(), timer: null, owner: ownerOf(caller) };
+      const gen: Generation = {
+        chunks: [],
+        fresh: { first: 0, chunks: [] },
+        wakeScheduled: false,
+        state: "running",
+        error: null,
+        controller,
+        followers: 0,
+        wake: new Set(),
+        timer: null,
+        owner: ownerOf(caller),
+      };
       generations.set(id, gen);
       mirror?.started(id, gen.owner);
       schedule(id, gen);
@@ -175,12 +202,17 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       schedule(id, gen);
       try {
         while (!signal.aborted) {
-          while (next < gen.chunks.length) {
-            yield { index: next, chunk: JSON.parse(gen.chunks[next] as string) as ChatCompletionChunk };
-            next++;
+          // While a wake is pending, this turn's chunks are still coming: take them together when it fires.
+          if (next < gen.chunks.length && !gen.wakeScheduled) {
+            const batch = batchFrom(gen, next);
+            next += batch.chunks.length;
+            yield batch;
+            continue;
           }
-          if (gen.state === "done" || gen.state === "cancelled") return;
-          if (gen.state === "failed") throw gen.error ?? new InternalError();
+          if (next >= gen.chunks.length) {
+            if (gen.state === "done" || gen.state === "cancelled") return;
+            if (gen.state === "failed") throw gen.error ?? new InternalError();
+          }
           await changed(gen, signal);
         }
       } finally {
@@ -214,6 +246,19 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       }
     },
   };
+}
+
+/** Every chunk from `next` on: the fresh objects when they are exactly those, else parsed from their JSON. */
+function batchFrom(gen: Generation, next: number): ChunkBatch {
+  const { fresh } = gen;
+  if (fresh.first === next && fresh.first + fresh.chunks.length === gen.chunks.length) {
+    // Handed out as it is: later chunks of this turn go to a new batch, never into one already yielded.
+    gen.fresh = { first: gen.chunks.length, chunks: [] };
+    return fresh;
+  }
+  const chunks: ChatCompletionChunk[] = [];
+  for (let i = next; i < gen.chunks.length; i++) chunks.push(JSON.parse(gen.chunks[i] as string) as ChatCompletionChunk);
+  return { first: next, chunks };
 }
 
 function resumePosition(lastEventId: string | null | undefined): number {

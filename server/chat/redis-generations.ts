@@ -25,7 +25,7 @@ import {
   ServiceUnavailableError,
   UpstreamError,
 } from "../../shared/index.js";
-import type { GenerationMirror } from "./generation-mirror.js";
+import type { ChunkBatch, GenerationMirror } from "./generation-mirror.js";
 
 /** What the Redis mirror needs. */
 export interface RedisMirrorOptions {
@@ -205,15 +205,26 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
           }
           woken = false;
           const entries = await readAfter(redis, key(id), next);
+          // One read is one batch; what ends it (the end, an error, a gap) comes after its chunks.
+          const batch: ChunkBatch = { first: next, chunks: [] };
+          let ending: "done" | Error | null = null;
           for (const [entryId, fields] of entries) {
-            if (entryId !== `0-${next + 1}`) throw lost(id);
+            if (entryId !== `0-${next + 1}`) {
+              ending = lost(id);
+              break;
+            }
             const f = fieldsOf(fields);
             if (f.c !== undefined) {
-              yield { index: next, chunk: JSON.parse(f.c) as ChatCompletionChunk };
+              batch.chunks.push(JSON.parse(f.c) as ChatCompletionChunk);
               next++;
-            } else if (f.end !== undefined) return;
-            else throw endedWith(f.e);
+            } else {
+              ending = f.end !== undefined ? "done" : endedWith(f.e);
+              break;
+            }
           }
+          if (batch.chunks.length > 0) yield batch;
+          if (ending === "done") return;
+          if (ending) throw ending;
           if (entries.length > 0 || woken) continue;
           if ((await redis.exists(key(id, "lease"))) === 0) {
             // The end is written before the lease goes: one more read tells a finish from a death.

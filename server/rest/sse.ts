@@ -5,6 +5,7 @@
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { ChatCompletionChunk } from "../../shared/index.js";
+import { coalesceWrites } from "../coalesce-writes.js";
 import { asLanguruError } from "./respond.js";
 
 /**
@@ -30,10 +31,13 @@ export async function writeChunkStream(res: ServerResponse, chunks: AsyncIterabl
     if (res.destroyed) return;
     await writeFrame(res, JSON.stringify(asLanguruError(err).toBody()));
   }
-  if (!res.destroyed) res.end("data: [DONE]\n\n");
+  if (res.destroyed) return;
+  coalesceWrites(res.socket);
+  res.end("data: [DONE]\n\n");
 }
 
 // JSON.stringify never emits a raw newline, so one `data:` line holds the whole payload.
 async function writeFrame(res: ServerResponse, data: string): Promise<void> {
+  coalesceWrites(res.socket);
   if (!res.write(`data: ${data}\n\n`)) await Promise.race([once(res, "drain"), once(res, "close")]);
 }

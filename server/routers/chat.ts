@@ -6,7 +6,7 @@
  */
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { ChatCompletionParams, NotFoundError, InvalidRequestError, requestFromParams } from "../../shared/index.js";
+import { type ChatCompletionChunk, ChatCompletionParams, NotFoundError, InvalidRequestError, requestFromParams } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
 import { ownerOf } from "../chat/generations.js";
 import { callerKnown } from "../observability/hooks.js";
@@ -43,9 +43,11 @@ export const chatRouter = router({
   }),
 
   /**
-   * Starts a generation and streams it in one subscription (the WebSocket path). Each chunk is
-   * tracked as `<generation id>:<index>`, so a resubscribe after a dropped connection follows the
-   * same generation from where it stopped. Stopping the subscription cancels the generation at once.
+   * Starts a generation and streams it in one subscription (the WebSocket path). Each event is an
+   * array of consecutive `ChatCompletionChunk`s (what arrived together: one message per burst, not
+   * per chunk), tracked as `<generation id>:<index of its last chunk>`, so a resubscribe after a
+   * dropped connection follows the same generation from where it stopped. Stopping the
+   * subscription cancels the generation at once.
    */
   generate: keyProcedure.input(GenerateInput).subscription(async function* ({ input, ctx, signal }) {
     const { lastEventId, ...params } = input;
@@ -57,8 +59,8 @@ export const chatRouter = router({
       if (lastEventId) ({ id, after } = parseGenerateEventId(lastEventId));
       else ({ id } = await ctx.generations.start({ ...requestFromParams(params), stream: true }, ctx.caller, stopped));
       const generation = id;
-      for await (const { index, chunk } of ctx.generations.follow(generation, after, stopped, ownerOf(ctx.caller)))
-        yield tracked(`${generation}:${index}`, chunk);
+      for await (const { first, chunks } of ctx.generations.follow(generation, after, stopped, ownerOf(ctx.caller)))
+        yield tracked(`${generation}:${first + chunks.length - 1}`, chunks);
     } catch (err) {
       throw toTRPCError(err);
     } finally {
@@ -82,8 +84,10 @@ export const chatRouter = router({
       if (input.token && !ticket) throw notFound(input.id);
       owner = ticket ? ticket.owner : ownerOf(await keyCaller(ctx));
       callerKnown(owner);
-      const chunks = ctx.generations.follow(input.id, input.lastEventId, stopped, owner);
-      for await (const { index, chunk } of chunks) yield tracked(String(index), chunk);
+      const batches = ctx.generations.follow(input.id, input.lastEventId, stopped, owner);
+      for await (const { first, chunks } of batches) {
+        for (let i = 0; i < chunks.length; i++) yield tracked(String(first + i), chunks[i] as ChatCompletionChunk);
+      }
     } catch (err) {
       // Nobody is listening any more; an error here would only surface as an unhandled rejection.
       if (signal?.aborted) return;
