@@ -6,7 +6,7 @@ import { type Access, type Admin, keyFromHeaders } from "./access/index.js";
 import type { GenerationStore } from "./chat/generations.js";
 import type { ChatService } from "./chat/service.js";
 import type { StreamTickets } from "./chat/stream-tickets.js";
-import type { SocketCallTracker } from "./observability/index.js";
+import { recordOf, type RequestRecord, type SocketCallTracker } from "./observability/index.js";
 import { socketInfo } from "./ws.js";
 
 /** The long-lived services, created once at startup and handed to every request. */
@@ -41,6 +41,8 @@ export interface Context extends Services {
   connectionParams: TRPCRequestInfo["connectionParams"];
   /** Set over WebSocket, null over HTTP. */
   socket: SocketInfo | null;
+  /** The call's request record (access log, metrics): the HTTP request's, or one per WebSocket call (set by a middleware). */
+  record: RequestRecord | null;
 }
 
 /** The key a call presents: a header (`Authorization: Bearer`, `api-key`), or the WebSocket's `connectionParams.apiKey`. */
@@ -53,11 +55,11 @@ export function createContextFactory(services: Services) {
   return {
     /** HTTP: headers only; `connectionParams` in the URL are ignored. */
     http({ req }: { req: IncomingMessage }): Context {
-      return { ...services, headers: req.headers, connectionParams: null, socket: null };
+      return { ...services, headers: req.headers, connectionParams: null, socket: null, record: recordOf(req) ?? null };
     },
     /** WebSocket: created once per connection, after its `connectionParams` message. */
     ws({ req, res, info }: CreateWSSContextFnOptions): Context {
-      return { ...services, headers: req.headers, connectionParams: info.connectionParams, socket: socketInfo(res) };
+      return { ...services, headers: req.headers, connectionParams: info.connectionParams, socket: socketInfo(res), record: null };
     },
   };
 }

@@ -65,7 +65,7 @@ export function createGateway(config: Config): Gateway {
     generationsInFlight: () => services.generations.running(),
     readiness: { pingStore: accessRuntime?.health.store, redisUp: () => accessRuntime?.health.redis() ?? null },
   });
-  const access = accessRuntime ? ops.observeAccess(accessRuntime.access) : null;
+  const access = accessRuntime?.access ?? null;
   const observed = ops.observeChat(chat);
   ops.setChat(observed);
   const served = access ? ops.observeAdmission(meterChat(observed, access)) : observed;
@@ -101,11 +101,12 @@ export function createGateway(config: Config): Gateway {
     corsMiddleware(req, res, () => {
       if (ops.serveOps(req, res)) return;
       const path = req.url ?? "/";
+      // tRPC's createContext finds the record by the request (recordOf).
       if (path === "/trpc" || path.startsWith("/trpc/")) return ops.track(req, res, "trpc", () => void trpc(req, res));
       if (servePlayground(req, res)) return;
-      ops.track(req, res, "rest", () => {
-        void rest(req, res).then((handled) => {
-          if (!handled) sendError(res, new NotFoundError(`Unknown path ${path.split("?")[0]}`, { code: "unknown_url" }));
+      ops.track(req, res, "rest", (record) => {
+        void rest(req, res, record).then((handled) => {
+          if (!handled) sendError(res, new NotFoundError(`Unknown path ${path.split("?")[0]}`, { code: "unknown_url" }), record);
         });
       });
     });

@@ -53,12 +53,18 @@ const t = initTRPC.context<Context>().create({
     ping: { enabled: true, intervalMs: pingIntervalMs },
     client: { reconnectAfterInactivityMs: pingIntervalMs * 3 },
   },
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, ctx }) {
     const languru = languruErrorOf(error);
     return {
       ...shape,
       message: languru.message,
-      data: { ...shape.data, status: languru.status, error: languru.toBody().error, headers: languru.headers, requestId: requestIdForError(languru, error) },
+      data: {
+        ...shape.data,
+        status: languru.status,
+        error: languru.toBody().error,
+        headers: languru.headers,
+        requestId: requestIdForError(languru, error, ctx?.record),
+      },
     };
   },
 });
@@ -72,19 +78,20 @@ const mapErrors = t.middleware(async function mapErrors({ next }) {
 /** With keys on, resolves the caller (401 without a valid key); with keys off, the caller stays unknown. */
 const authenticate = t.middleware(async function authenticate({ ctx, next }) {
   const caller: Caller | undefined = ctx.access ? await ctx.access.authenticate(presentedKey(ctx)) : undefined;
+  ctx.record?.noteCaller(caller);
   return next({ ctx: { caller } });
 });
 
 /** With keys on, only the master key passes (401 without a valid key, 403 with another key). */
 const requireMaster = t.middleware(async function requireMaster({ ctx, next }) {
   if (!ctx.access) return next();
-  await ctx.access.authenticateMaster(presentedKey(ctx));
+  ctx.record?.noteCaller(await ctx.access.authenticateMaster(presentedKey(ctx)));
   return next();
 });
 
 /** Over a WebSocket no HTTP request carries a call, so each call is tracked (logged, counted) as a request of its own. */
 const trackSocketCalls = t.middleware(function trackSocketCalls({ ctx, path, type, next }) {
-  return ctx.socket && ctx.trackCall ? ctx.trackCall({ path, type }, next) : next();
+  return ctx.socket && ctx.trackCall ? ctx.trackCall({ path, type }, (record) => next({ ctx: { record } })) : next();
 });
 
 /** Answers a refused input with its 400, as this call's own error. */

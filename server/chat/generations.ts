@@ -19,6 +19,7 @@ import {
   type ChatCompletionRequest,
 } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
+import type { RequestRecord } from "../observability/request.js";
 import type { RouteInfo } from "../routing/router.js";
 import type { ChunkBatch, GenerationMirror } from "./generation-mirror.js";
 import type { ChatService } from "./service.js";
@@ -32,7 +33,12 @@ export interface GenerationStore {
    * `signal` is the starting request's: the client leaving before the first chunk stops the upstream
    * call and any retry; once started, the generation outlives that request.
    */
-  start(request: ChatCompletionRequest, caller?: Caller, signal?: AbortSignal): Promise<{ id: string; route: RouteInfo; headers?: Record<string, string> }>;
+  start(
+    request: ChatCompletionRequest,
+    caller?: Caller,
+    signal?: AbortSignal,
+    record?: RequestRecord,
+  ): Promise<{ id: string; route: RouteInfo; headers?: Record<string, string> }>;
   /**
    * Yields the chunks after `lastEventId` (all of them when absent), live until the generation ends,
    * in batches: what arrived together (in one event-loop turn) comes as one.
@@ -149,7 +155,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   mirror?.onCancel((id, owner) => void cancelLocal(id, owner));
 
   return {
-    async start(request, caller, signal) {
+    async start(request, caller, signal, record) {
       const controller = new AbortController();
       if (closed) controller.abort();
       const stopStart = () => controller.abort();
@@ -158,7 +164,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       starting.add(controller);
       let opened: Awaited<ReturnType<ChatService["stream"]>>;
       try {
-        opened = await options.service.stream(request, { signal: controller.signal, caller });
+        opened = await options.service.stream(request, { signal: controller.signal, caller, record });
       } finally {
         starting.delete(controller);
         signal?.removeEventListener("abort", stopStart);

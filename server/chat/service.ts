@@ -6,6 +6,7 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Model } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
 import type { Config } from "../config.js";
+import type { RequestRecord } from "../observability/request.js";
 import type { StreamObserver } from "../routing/attempt.js";
 import type { DeploymentSnapshot } from "../routing/deployment.js";
 import { createModelRegistry, type ModelRegistry, type RegistryOptions } from "../routing/registry.js";
@@ -18,6 +19,8 @@ export interface CallOptions {
   caller?: Caller;
   /** Sees a stream's chunks as they pass and its end (metering); ignored for whole completions. */
   observer?: StreamObserver | null;
+  /** The request this call serves (access log, metrics); absent outside a tracked request. */
+  record?: RequestRecord;
 }
 
 /** A routed result plus the response headers the door should send (`x-ratelimit-*`). */
@@ -46,8 +49,8 @@ export function createChatService(config: Config, options: Pick<RegistryOptions,
   let registry: ModelRegistry = createModelRegistry(config, options);
 
   return {
-    complete: (request, { signal }) => routeCompletion(registry, request, { signal }),
-    stream: (request, { signal, observer }) => routeStream(registry, request, { signal, observer }),
+    complete: (request, { signal, record }) => routeCompletion(registry, request, { signal, record }),
+    stream: (request, { signal, observer, record }) => routeStream(registry, request, { signal, observer, record }),
     models: () => registry.list(),
     deployments: () => registry.deployments(),
     ready: () => registry.ready,

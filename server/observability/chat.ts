@@ -8,11 +8,10 @@
  * metering (keys on) always asks for; with keys off, when the client asked (`include_usage`).
  */
 import type { ChatCompletionChunk, ChatCompletionRequest } from "../../shared/index.js";
-import type { Caller } from "../access/index.js";
-import type { ChatService } from "../chat/service.js";
+import type { CallOptions, ChatService } from "../chat/service.js";
 import type { Config } from "../config.js";
 import type { RouteInfo } from "../routing/router.js";
-import { currentRequest, type RequestRecord } from "./request.js";
+import type { RequestRecord } from "./request.js";
 
 /** Streams open now, by door. */
 export type StreamCounts = Record<string, number>;
@@ -46,9 +45,9 @@ export class ModelLabels {
   }
 }
 
-/** Notes the call's model, caller and failure on the current request. */
-function beginCall(labels: ModelLabels, request: ChatCompletionRequest, caller: Caller | undefined, stream: boolean): RequestRecord | undefined {
-  const record = currentRequest();
+/** Notes the call's model, caller and failure on its request. */
+function beginCall(labels: ModelLabels, request: ChatCompletionRequest, options: CallOptions, stream: boolean): RequestRecord | undefined {
+  const { record, caller } = options;
   if (!record) return undefined;
   record.noted.model = request.model;
   record.noted.stream = stream;
@@ -62,8 +61,8 @@ function beginCall(labels: ModelLabels, request: ChatCompletionRequest, caller: 
  * service is called and still name the model on the request.
  */
 export function observeAdmission(chat: ChatService, labels: ModelLabels): ChatService {
-  const guard = async <T>(request: ChatCompletionRequest, caller: Caller | undefined, stream: boolean, call: () => Promise<T>): Promise<T> => {
-    const record = beginCall(labels, request, caller, stream);
+  const guard = async <T>(request: ChatCompletionRequest, options: CallOptions, stream: boolean, call: () => Promise<T>): Promise<T> => {
+    const record = beginCall(labels, request, options, stream);
     try {
       return await call();
     } catch (err) {
@@ -73,8 +72,8 @@ export function observeAdmission(chat: ChatService, labels: ModelLabels): ChatSe
   };
   return {
     ...chat,
-    complete: (request, options) => guard(request, options.caller, false, () => chat.complete(request, options)),
-    stream: (request, options) => guard(request, options.caller, true, () => chat.stream(request, options)),
+    complete: (request, options) => guard(request, options, false, () => chat.complete(request, options)),
+    stream: (request, options) => guard(request, options, true, () => chat.stream(request, options)),
   };
 }
 
@@ -91,7 +90,7 @@ export function observeChat(chat: ChatService, labels: ModelLabels, streams: Str
   return {
     ...chat,
     async complete(request, options) {
-      const record = beginCall(labels, request, options.caller, false);
+      const record = beginCall(labels, request, options, false);
       try {
         const served = await chat.complete(request, options);
         routed(record, request, served.route);
@@ -107,7 +106,7 @@ export function observeChat(chat: ChatService, labels: ModelLabels, streams: Str
       }
     },
     async stream(request, options) {
-      const record = beginCall(labels, request, options.caller, true);
+      const record = beginCall(labels, request, options, true);
       try {
         const served = await chat.stream(request, options);
         routed(record, request, served.route);

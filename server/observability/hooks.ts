@@ -1,13 +1,12 @@
 /**
- * One-line hooks for the routing code. Each finds the current request through AsyncLocalStorage,
- * so no signature changes; outside a request (tests calling the router directly) they do nothing.
+ * One-line hooks for the routing code, each given the request's record (the call carries it);
+ * without one (tests calling the router directly) they do nothing.
  */
 import { LanguruError } from "../../shared/index.js";
-import { currentRequest } from "./request.js";
+import type { RequestRecord } from "./request.js";
 
 /** Awaits an upstream call (or a backoff it asked for), adding the wait to the request's upstream time. */
-export function timeUpstream<T>(pending: Promise<T>): Promise<T> {
-  const record = currentRequest();
+export function timeUpstream<T>(record: RequestRecord | undefined, pending: Promise<T>): Promise<T> {
   if (!record) return pending;
   const started = performance.now();
   // One `finally` per wait: this runs once per streamed chunk, so no async wrapper around it.
@@ -17,31 +16,25 @@ export function timeUpstream<T>(pending: Promise<T>): Promise<T> {
 }
 
 /** Notes a stream's usage on its request: metering asks the upstream for it and may hide it from the client. */
-export function streamUsage(promptTokens: number, completionTokens: number): void {
-  const record = currentRequest();
+export function streamUsage(record: RequestRecord | undefined, promptTokens: number, completionTokens: number): void {
   if (!record) return;
   record.noted.promptTokens = promptTokens;
   record.noted.completionTokens = completionTokens;
 }
 
 /** Notes whose call it is (a key id, `master`), when a procedure learns it itself: an SSE follower shows a ticket, not a key. */
-export function callerKnown(owner: string | null): void {
-  const record = currentRequest();
+export function callerKnown(record: RequestRecord | null | undefined, owner: string | null): void {
   if (record && owner) record.noted.keyId = owner;
 }
 
 /** Counts a failed upstream attempt by deployment and kind. */
-export function upstreamFailed(deployment: string, error: unknown): void {
-  const record = currentRequest();
-  if (!record) return;
-  record.lastFailedDeployment = deployment;
-  record.metrics.upstreamError(deployment, failureKind(error));
+export function upstreamFailed(record: RequestRecord | undefined, deployment: string, error: unknown): void {
+  record?.metrics.upstreamError(deployment, failureKind(error));
 }
 
-/** Counts a deployment entering cooldown (the one whose failure was noted last). */
-export function cooldownStarted(): void {
-  const record = currentRequest();
-  if (record) record.metrics.cooldown(record.lastFailedDeployment ?? "unknown");
+/** Counts a deployment entering cooldown. */
+export function cooldownStarted(record: RequestRecord | undefined, deployment: string): void {
+  record?.metrics.cooldown(deployment);
 }
 
 /** A small fixed set of kinds, so the label stays bounded. */

@@ -1,8 +1,8 @@
 /**
  * Operability for one gateway: request ids and one access-log line per request, Prometheus
  * metrics at `/metrics`, and the `/health` and `/ready` probes. `http.ts` wires it in three places:
- * the chat service and access are wrapped, `serveOps` answers the operations paths, and `track`
- * runs every other request inside its record.
+ * the chat service is wrapped, `serveOps` answers the operations paths, and `track` opens every
+ * other request's record and hands it to the door, which passes it down with the call.
  */
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -15,14 +15,14 @@ import { sendError } from "../rest/respond.js";
 import { ModelLabels, observeAdmission, observeChat, type StreamCounts } from "./chat.js";
 import { GatewayMetrics } from "./metrics.js";
 import { createReadiness, sendHealth, sendReady, type ReadinessSources } from "./probes.js";
-import { currentRequest, type Door, httpSource, type RequestFacts, RequestRecord, runInRequest } from "./request.js";
+import { attachRecord, type Door, httpSource, type RequestFacts, RequestRecord } from "./request.js";
 import { trackSocketCall, type SocketCall } from "./socket-calls.js";
 
-export { currentRequest, requestIdForError } from "./request.js";
+export { recordOf, requestIdForError, type RequestRecord } from "./request.js";
 export { cooldownStarted, timeUpstream, upstreamFailed } from "./hooks.js";
 
-/** Tracks one WebSocket call: `next` runs it; a subscription's stream is followed until it ends. */
-export type SocketCallTracker = <R extends { ok: boolean }>(call: SocketCall, next: () => Promise<R>) => Promise<R>;
+/** Tracks one WebSocket call: `next` runs it with its record; a subscription's stream is followed until it ends. */
+export type SocketCallTracker = <R extends { ok: boolean }>(call: SocketCall, next: (record: RequestRecord) => Promise<R>) => Promise<R>;
 
 /** What observability reads from the gateway. */
 export interface ObservabilityOptions {
@@ -40,12 +40,10 @@ export interface Observability {
   observeChat(chat: ChatService): ChatService;
   /** The metered chat service, observed from outside (admission failures name their model). */
   observeAdmission(chat: ChatService): ChatService;
-  /** Access whose authentications note the caller's key id on the request. */
-  observeAccess(access: Access): Access;
   /** Answers `/health`, `/ready` and `/metrics`; false for any other path. */
   serveOps(req: IncomingMessage, res: ServerResponse): boolean;
-  /** Runs a request's handler inside its record; logs and counts it when it ends. */
-  track(req: IncomingMessage, res: ServerResponse, door: Door, handle: () => void): void;
+  /** Opens a request's record and runs its handler with it; logs and counts it when it ends. */
+  track(req: IncomingMessage, res: ServerResponse, door: Door, handle: (record: RequestRecord) => void): void;
   /** Runs one tRPC call that came over a WebSocket as a request of its own (no HTTP request carries it). */
   trackCall: SocketCallTracker;
   /** The chat service whose deployments the cooling gauge reads. */
@@ -102,11 +100,6 @@ export function createObservability(options: ObservabilityOptions): Observabilit
       return observeChat(inner, labels, streams);
     },
     observeAdmission: (outer) => observeAdmission(outer, labels ?? new ModelLabels(options.config, () => outer.models())),
-    observeAccess: (access) => ({
-      ...access,
-      authenticate: async (token) => noteCaller(await access.authenticate(token)),
-      authenticateMaster: async (token) => noteCaller(await access.authenticateMaster(token)),
-    }),
     serveOps(req, res) {
       const path = (req.url ?? "/").split("?")[0];
       if (req.method !== "GET" && req.method !== "HEAD") return false;
@@ -128,7 +121,8 @@ export function createObservability(options: ObservabilityOptions): Observabilit
       };
       res.once("finish", () => responseEnded(res.statusCode));
       res.once("close", () => responseEnded(res.writableFinished ? res.statusCode : 499));
-      runInRequest(record, handle);
+      attachRecord(req, record);
+      handle(record);
     },
     trackCall: (call, next) => trackSocketCall(call, next, (source) => new RequestRecord(source, "trpc", metrics, logAndCount)),
     setChat(next) {
@@ -141,12 +135,6 @@ export function createObservability(options: ObservabilityOptions): Observabilit
       stopping = true;
     },
   };
-}
-
-// The caller is noted on the request the authentication runs in.
-function noteCaller<T extends Parameters<RequestRecord["noteCaller"]>[0]>(caller: T): T {
-  currentRequest()?.noteCaller(caller);
-  return caller;
 }
 
 /**

@@ -1,13 +1,12 @@
 /**
  * Requests on the WebSocket door. One socket carries many calls and no HTTP request per call, so
- * each call opens its own record (a fresh request id, `method: "WS"`, the procedure as path), and
- * a subscription's record stays open while its stream runs: every `next()` of the stream runs inside
- * the record, so the chat observer and the routing hooks see it as they do on HTTP.
+ * each call opens its own record (a fresh request id, `method: "WS"`, the procedure as path), which
+ * the procedure receives in its context; a subscription's record stays open while its stream runs.
  */
 import { randomUUID } from "node:crypto";
 import type { TRPCError } from "@trpc/server";
 import { fromProcedureError, languruErrorOf } from "../trpc-errors.js";
-import { type RequestRecord, type RequestSource, runInRequest, tagError } from "./request.js";
+import { type RequestRecord, type RequestSource, tagError } from "./request.js";
 
 /** One tRPC call as the WebSocket door received it. */
 export interface SocketCall {
@@ -22,14 +21,14 @@ function statusOf(record: RequestRecord, err: unknown): number {
   return error.status;
 }
 
-/** Runs `next` (the rest of the procedure) inside a record of its own; emits the record when the call, or its stream, ends. */
+/** Runs `next` (the rest of the procedure) with a record of its own; emits the record when the call, or its stream, ends. */
 export async function trackSocketCall<R extends { ok: boolean }>(
   call: SocketCall,
-  next: () => Promise<R>,
+  next: (record: RequestRecord) => Promise<R>,
   open: (source: RequestSource) => RequestRecord,
 ): Promise<R> {
   const record = open({ requestId: randomUUID(), method: "WS", path: call.path.slice(0, 200) });
-  const result = await runInRequest(record, next);
+  const result = await next(record);
   if (!result.ok) {
     const error = (result as unknown as { error: unknown }).error;
     tagError(error, record.requestId);
@@ -41,18 +40,18 @@ export async function trackSocketCall<R extends { ok: boolean }>(
     record.responseEnded(200);
     return result;
   }
-  return { ...result, data: followInRecord(record, data) };
+  return { ...result, data: untilEnded(record, data) };
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
-/** The stream, each step run inside the record; the record ends with the stream (499 when the client stopped it). */
-function followInRecord<T>(record: RequestRecord, source: AsyncIterable<T>): AsyncIterable<T> {
+/** The stream, unchanged; the record ends with it (499 when the client stopped it). */
+function untilEnded<T>(record: RequestRecord, source: AsyncIterable<T>): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator]() {
-      const iterator = runInRequest(record, () => source[Symbol.asyncIterator]());
+      const iterator = source[Symbol.asyncIterator]();
       let ended = false;
       const end = (status: number) => {
         if (ended) return;
@@ -61,7 +60,7 @@ function followInRecord<T>(record: RequestRecord, source: AsyncIterable<T>): Asy
       };
       return {
         next: () =>
-          runInRequest(record, () => iterator.next()).then(
+          iterator.next().then(
             (step) => {
               if (step.done) end(200);
               return step;
@@ -74,7 +73,7 @@ function followInRecord<T>(record: RequestRecord, source: AsyncIterable<T>): Asy
           ),
         async return(value?: unknown) {
           end(499);
-          return iterator.return ? runInRequest(record, () => iterator.return!(value)) : { done: true as const, value: value as T };
+          return iterator.return ? iterator.return(value) : { done: true as const, value: value as T };
         },
       };
     },

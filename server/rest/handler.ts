@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { ChatCompletionRequest, LanguruError, NotFoundError, ServiceUnavailableError, fromZodError } from "../../shared/index.js";
 import { keyFromHeaders, type Access, type Caller } from "../access/index.js";
 import type { ChatService } from "../chat/service.js";
+import type { RequestRecord } from "../observability/request.js";
 import { visibleModels } from "../chat/visible-models.js";
 import type { RouteInfo } from "../routing/router.js";
 import { readJsonBody } from "./body.js";
@@ -25,7 +26,7 @@ export interface RestOptions {
 
 /** Who may call a route when keys are on. */
 type Audience = "key" | "master";
-type Handler = (req: IncomingMessage, res: ServerResponse, param: string, caller: Caller | undefined) => Promise<void>;
+type Handler = (req: IncomingMessage, res: ServerResponse, param: string, caller: Caller | undefined, record: RequestRecord | undefined) => Promise<void>;
 
 /** Returns a handler for one request; `false` when the path is not a REST route. */
 export function createRestHandler(options: RestOptions) {
@@ -38,7 +39,7 @@ export function createRestHandler(options: RestOptions) {
     return audience === "key" ? access.authenticate(token) : access.authenticateMaster(token);
   };
 
-  const completions: Handler = async (req, res, _param, caller) => {
+  const completions: Handler = async (req, res, _param, caller, record) => {
     const parsed = ChatCompletionRequest.safeParse(await readJsonBody(req, options.bodyLimitBytes));
     if (!parsed.success) throw fromZodError(parsed.error);
     const controller = new AbortController();
@@ -50,10 +51,10 @@ export function createRestHandler(options: RestOptions) {
     options.shutdown?.addEventListener("abort", stopped, { once: true });
     res.on("close", () => options.shutdown?.removeEventListener("abort", stopped));
     if (parsed.data.stream === true) {
-      const { value, route, headers } = await chat.stream(parsed.data, { signal: controller.signal, caller });
+      const { value, route, headers } = await chat.stream(parsed.data, { signal: controller.signal, caller, record });
       await writeChunkStream(res, untilShutdown(value, options.shutdown), { ...headers, ...routeHeaders(route) });
     } else {
-      const { value, route, headers } = await chat.complete(parsed.data, { signal: controller.signal, caller });
+      const { value, route, headers } = await chat.complete(parsed.data, { signal: controller.signal, caller, record });
       sendJson(res, 200, value, { ...headers, ...routeHeaders(route) });
     }
   };
@@ -77,7 +78,7 @@ export function createRestHandler(options: RestOptions) {
     { method: "GET", path: /^\/(?:v1\/)?models\/(.+)$/, handle: getModel, audience: "key" },
   ];
 
-  return async function handleRest(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  return async function handleRest(req: IncomingMessage, res: ServerResponse, record?: RequestRecord): Promise<boolean> {
     const path = (req.url ?? "/").split("?")[0]!;
     const matching = routes.filter((r) => r.path.test(path));
     if (matching.length === 0) return false;
@@ -90,9 +91,10 @@ export function createRestHandler(options: RestOptions) {
         throw new LanguruError(405, `Method ${req.method} is not allowed on ${path}.`, { code: "method_not_allowed" });
       }
       const caller = await authenticate(req, route.audience);
-      await route.handle(req, res, safeDecode(route.path.exec(path)?.[1] ?? ""), caller);
+      record?.noteCaller(caller);
+      await route.handle(req, res, safeDecode(route.path.exec(path)?.[1] ?? ""), caller, record);
     } catch (err) {
-      sendError(res, err);
+      sendError(res, err, record);
     }
     return true;
   };

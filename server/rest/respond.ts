@@ -2,7 +2,7 @@
 import type { ServerResponse } from "node:http";
 import { InternalError, LanguruError } from "../../shared/index.js";
 import { log } from "../log.js";
-import { currentRequest } from "../observability/request.js";
+import type { RequestRecord } from "../observability/request.js";
 
 /** Sends a JSON body. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -11,10 +11,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
-/** Sends an error as an OpenAI error body with its status and headers (`retry-after`, ...). */
-export function sendError(res: ServerResponse, err: unknown): void {
+/** Sends an error as an OpenAI error body with its status and headers (`retry-after`, ...), noting it on the request's record. */
+export function sendError(res: ServerResponse, err: unknown, record?: RequestRecord): void {
   const error = asLanguruError(err);
-  currentRequest()?.noteError(error);
+  record?.noteError(error);
   if (res.headersSent) {
     res.destroy();
     return;

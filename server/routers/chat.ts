@@ -28,7 +28,11 @@ export const chatRouter = router({
   /** One whole `ChatCompletion`; `languru` says which deployment answered after how many tries. */
   completions: keyProcedure.input(ChatCompletionParams).mutation(async ({ input, ctx, signal }) => {
     const request = { ...requestFromParams(input), stream: false };
-    const { value, route } = await ctx.chat.complete(request, { signal: signal ?? new AbortController().signal, caller: ctx.caller });
+    const { value, route } = await ctx.chat.complete(request, {
+      signal: signal ?? new AbortController().signal,
+      caller: ctx.caller,
+      record: ctx.record ?? undefined,
+    });
     return { ...value, languru: route };
   }),
 
@@ -38,7 +42,7 @@ export const chatRouter = router({
    */
   start: keyProcedure.input(ChatCompletionParams).mutation(async ({ input, ctx, signal }) => {
     // The client leaving before the first chunk stops the upstream call and its retries.
-    const { id, route } = await ctx.generations.start({ ...requestFromParams(input), stream: true }, ctx.caller, signal);
+    const { id, route } = await ctx.generations.start({ ...requestFromParams(input), stream: true }, ctx.caller, signal, ctx.record ?? undefined);
     return { id, token: ctx.tickets.issue(id, ctx.caller), languru: route };
   }),
 
@@ -57,7 +61,7 @@ export const chatRouter = router({
     try {
       let after: string | null = null;
       if (lastEventId) ({ id, after } = parseGenerateEventId(lastEventId));
-      else ({ id } = await ctx.generations.start({ ...requestFromParams(params), stream: true }, ctx.caller, stopped));
+      else ({ id } = await ctx.generations.start({ ...requestFromParams(params), stream: true }, ctx.caller, stopped, ctx.record ?? undefined));
       const generation = id;
       for await (const { first, chunks } of ctx.generations.follow(generation, after, stopped, ownerOf(ctx.caller)))
         yield tracked(`${generation}:${first + chunks.length - 1}`, chunks);
@@ -83,7 +87,7 @@ export const chatRouter = router({
     try {
       if (input.token && !ticket) throw notFound(input.id);
       owner = ticket ? ticket.owner : ownerOf(await keyCaller(ctx));
-      callerKnown(owner);
+      callerKnown(ctx.record, owner);
       const batches = ctx.generations.follow(input.id, input.lastEventId, stopped, owner);
       for await (const { first, chunks } of batches) {
         for (let i = 0; i < chunks.length; i++) yield tracked(String(first + i), chunks[i] as ChatCompletionChunk);

@@ -6,6 +6,7 @@ import type { ChatCompletion, ChatCompletionChunk } from "../../shared/index.js"
 import type { UpstreamRequest } from "../providers/types.js";
 import type { Deployment } from "./deployment.js";
 import { timeUpstream } from "../observability/hooks.js";
+import type { RequestRecord } from "../observability/request.js";
 import { CallerAbortedError } from "./caller-aborted.js";
 import { AttemptTimers, type AttemptLimits } from "./timers.js";
 
@@ -23,6 +24,8 @@ export interface AttemptInput {
   /** The request already serialized for this deployment. */
   body: string;
   signal: AbortSignal;
+  /** The request it serves (upstream time is noted on it). */
+  record: RequestRecord | undefined;
   limits: AttemptLimits;
 }
 
@@ -31,7 +34,7 @@ export async function attemptCompletion(deployment: Deployment, input: AttemptIn
   const timers = new AttemptTimers(input.signal, deployment.id, input.limits);
   track(deployment, 1);
   try {
-    return await timeUpstream(deployment.provider.complete(input.request, timers.signal, input.body));
+    return await timeUpstream(input.record, deployment.provider.complete(input.request, timers.signal, input.body));
   } catch (err) {
     throw timers.explain(err);
   } finally {
@@ -54,13 +57,13 @@ export async function attemptStream(
   track(deployment, 1);
   let iterator: AsyncIterator<ChatCompletionChunk> | undefined;
   try {
-    const source = await timeUpstream(deployment.provider.stream(input.request, timers.signal, input.body));
+    const source = await timeUpstream(input.record, deployment.provider.stream(input.request, timers.signal, input.body));
     timers.enter("first token");
     iterator = source[Symbol.asyncIterator]();
-    const first = await timeUpstream(iterator.next());
+    const first = await timeUpstream(input.record, iterator.next());
     timers.received();
     timers.enter("idle");
-    return follow({ first, iterator, timers, deployment, observer });
+    return follow({ first, iterator, timers, deployment, observer, record: input.record });
   } catch (err) {
     track(deployment, -1);
     timers.dispose();
@@ -75,10 +78,11 @@ interface Following {
   timers: AttemptTimers;
   deployment: Deployment;
   observer: StreamObserver | null;
+  record: RequestRecord | undefined;
 }
 
 // The one wrapper a stream passes through.
-async function* follow({ first, iterator, timers, deployment, observer }: Following): AsyncGenerator<ChatCompletionChunk> {
+async function* follow({ first, iterator, timers, deployment, observer, record }: Following): AsyncGenerator<ChatCompletionChunk> {
   let finished = false;
   let failure: unknown = null;
   try {
@@ -87,7 +91,7 @@ async function* follow({ first, iterator, timers, deployment, observer }: Follow
       const out = observer ? observer.chunk(next.value) : next.value;
       if (out) yield out;
       timers.awaitNext();
-      next = await timeUpstream(iterator.next());
+      next = await timeUpstream(record, iterator.next());
       timers.received();
     }
     finished = true;

@@ -3,7 +3,6 @@
  * again with one request; a success brings it back, a failure cools it down again.
  */
 import type { CooldownSettings } from "../config.js";
-import { cooldownStarted } from "../observability/hooks.js";
 
 /** What `GET /v1/deployments` shows of one deployment. */
 export interface HealthSnapshot {
@@ -67,10 +66,11 @@ export class DeploymentHealth {
     if (changed) this.share("success");
   }
 
-  /** A call failed in a way that says something about the deployment (not the caller). */
-  failure(now = Date.now()): void {
-    this.record(now);
+  /** A call failed in a way that says something about the deployment (not the caller); true when that started a cooldown. */
+  failure(now = Date.now()): boolean {
+    const started = this.record(now);
     this.share("failure");
+    return started;
   }
 
   private reset(): void {
@@ -80,14 +80,14 @@ export class DeploymentHealth {
     this.probeInFlight = false;
   }
 
-  private record(now: number): void {
+  private record(now: number): boolean {
     this.failures++;
     this.probeInFlight = false;
-    if (this.probing || this.failures >= this.policy.failures) {
-      if (!this.cooling(now)) cooldownStarted();
-      this.cooldownUntil = now + this.policy.cooldownMs;
-      this.probing = false;
-    }
+    if (!this.probing && this.failures < this.policy.failures) return false;
+    const started = !this.cooling(now);
+    this.cooldownUntil = now + this.policy.cooldownMs;
+    this.probing = false;
+    return started;
   }
 
   /** A call ended in a way that says nothing about the deployment (the caller's mistake or leaving): a probe may go again. */

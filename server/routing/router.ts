@@ -15,7 +15,8 @@ import {
   type ChatCompletionRequest,
 } from "../../shared/index.js";
 import { log } from "../log.js";
-import { timeUpstream, upstreamFailed } from "../observability/hooks.js";
+import { cooldownStarted, timeUpstream, upstreamFailed } from "../observability/hooks.js";
+import type { RequestRecord } from "../observability/request.js";
 import { attemptCompletion, attemptStream, type AttemptInput, type StreamObserver } from "./attempt.js";
 import { pickDeployment } from "./balancer.js";
 import { CallerAbortedError } from "./caller-aborted.js";
@@ -43,6 +44,8 @@ export interface Routed<T> {
 /** Options of one routed call. */
 export interface RouteOptions {
   signal: AbortSignal;
+  /** The request it serves, for the access log and metrics. */
+  record?: RequestRecord;
 }
 
 /** Options of one routed stream: the observer sees every chunk (metering). */
@@ -52,7 +55,7 @@ export interface StreamRouteOptions extends RouteOptions {
 
 /** One whole completion, with retries and fallbacks. */
 export function routeCompletion(registry: ModelRegistry, request: ChatCompletionRequest, options: RouteOptions): Promise<Routed<ChatCompletion>> {
-  return route(registry, request, { signal: options.signal, stream: false, attempt: attemptCompletion });
+  return route(registry, request, { signal: options.signal, record: options.record, stream: false, attempt: attemptCompletion });
 }
 
 /** A stream that delivered its first chunk, with retries and fallbacks before it. */
@@ -62,17 +65,18 @@ export function routeStream(
   options: StreamRouteOptions,
 ): Promise<Routed<AsyncIterable<ChatCompletionChunk>>> {
   const observer = options.observer ?? null;
-  return route(registry, request, { signal: options.signal, stream: true, attempt: (d, input) => attemptStream(d, input, observer) });
+  return route(registry, request, { signal: options.signal, record: options.record, stream: true, attempt: (d, input) => attemptStream(d, input, observer) });
 }
 
 interface Plan<T> {
   signal: AbortSignal;
+  record: RequestRecord | undefined;
   stream: boolean;
   attempt: (deployment: Deployment, input: AttemptInput) => Promise<T>;
 }
 
 async function route<T>(registry: ModelRegistry, request: ChatCompletionRequest, plan: Plan<T>): Promise<Routed<T>> {
-  const { signal } = plan;
+  const { signal, record } = plan;
   const first = registry.resolve(request.model);
   const encoded = encodeRequest(request, plan.stream);
   const deadline = Date.now() + first.retry.budgetMs;
@@ -103,6 +107,7 @@ async function route<T>(registry: ModelRegistry, request: ChatCompletionRequest,
           request: encoded.request(deployment.upstreamModel),
           body: encoded.body(deployment.upstreamModel),
           signal,
+          record,
           limits: attemptLimits(model.timeouts, deployment.provider.timeoutMs, plan.stream),
         };
         const value = await plan.attempt(deployment, input);
@@ -110,10 +115,10 @@ async function route<T>(registry: ModelRegistry, request: ChatCompletionRequest,
         return { value, route: { model: model.name, deployment: deployment.id, attempts } };
       } catch (err) {
         error = classify(err, signal);
-        if (!(error instanceof CallerAbortedError)) upstreamFailed(deployment.id, error);
+        if (!(error instanceof CallerAbortedError)) upstreamFailed(record, deployment.id, error);
       }
-      if (isUpstreamFault(error)) deployment.health.failure();
-      else deployment.health.release();
+      if (!isUpstreamFault(error)) deployment.health.release();
+      else if (deployment.health.failure()) cooldownStarted(record, deployment.id);
       if (error instanceof CallerAbortedError) throw error;
       if (isContextWindowError(error)) {
         lastError = error;
@@ -132,7 +137,10 @@ async function route<T>(registry: ModelRegistry, request: ChatCompletionRequest,
         queue.length = 0;
         break;
       }
-      await timeUpstream(sleep(delay, undefined, { signal }).catch(() => undefined));
+      await timeUpstream(
+        record,
+        sleep(delay, undefined, { signal }).catch(() => undefined),
+      );
       if (signal.aborted) throw new CallerAbortedError();
     }
     if (Date.now() >= deadline) break;
