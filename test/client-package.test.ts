@@ -310,6 +310,7 @@ describe("a Vite React app with @trpc/tanstack-react-query@11.22.1", () => {
 import { createTRPCClient, createWSClient, wsLink } from "@trpc/client";
 import { createTRPCContext, useSubscription } from "@trpc/tanstack-react-query";
 import type { AppRouter } from "@languru/client";
+import { useState } from "react";
 import { createRoot } from "react-dom/client";
 import superjson from "superjson";
 
@@ -322,7 +323,14 @@ const trpcClient = createTRPCClient<AppRouter>({
 function Chat() {
   const trpc = useTRPC();
   const models = useQuery(trpc.models.list.queryOptions());
-  const reply = useSubscription(trpc.chat.generate.subscriptionOptions({ model: "echo", messages: [{ role: "user", content: "hi" }] }));
+  const [text, setText] = useState("");
+  const reply = useSubscription(
+    trpc.chat.generate.subscriptionOptions(
+      { model: "echo", messages: [{ role: "user", content: "hi" }] },
+      // As the README shows it: each event is a batch of chunks.
+      { onData: ({ data }) => setText((t) => t + data.map((chunk) => chunk.choices[0]?.delta.content ?? "").join("")) },
+    ),
+  );
   const batch = reply.data?.data;
   const piece: string | null | undefined = batch?.[0]?.choices[0]?.delta.content;
   const complete = useMutation(trpc.chat.completions.mutationOptions());
@@ -331,7 +339,7 @@ function Chat() {
   useSubscription(trpc.chat.generate.subscriptionOptions({ model: "echo", prompt: "hi", temprature: 1 }));
   return (
     <p>
-      {models.data?.data.map((m) => m.id).join()} {piece} {whole}
+      {models.data?.data.map((m) => m.id).join()} {piece} {text} {whole}
     </p>
   );
 }

@@ -69,8 +69,16 @@ export function estimatePromptTokens(request: ChatCompletionRequest): number {
   return total;
 }
 
+// Roles are a closed set (the schema's enum), so each is tokenized once.
+const roleTokens = new Map<string, number>();
+
 function messageTokens(message: ChatMessage, counter: TokenCounter): number {
-  let total = counter.count(message.role);
+  let role = roleTokens.get(message.role);
+  if (role === undefined) {
+    role = tokensOf(message.role);
+    if (roleTokens.size < 16) roleTokens.set(message.role, role);
+  }
+  let total = role;
   const content: unknown = message.content;
   if (typeof content === "string") total += counter.count(content);
   else if (Array.isArray(content)) {

@@ -21,8 +21,7 @@ import type { KeyRecord, Store, UsageRow } from "../store/index.js";
 import { costOf, type Ledger, type PriceTable } from "../usage/index.js";
 import { estimatePromptTokens } from "./estimate.js";
 import { rateLimitHeaders, retryAfter } from "./headers.js";
-import { hashKey, keyIdOf, matchesHash, redactKey } from "./keys.js";
-import { timingSafeEqual } from "node:crypto";
+import { hashKey, keyIdOf, redactKey, sameHash } from "./keys.js";
 
 // How old a cached key may be and still be trusted while the store is unreachable.
 const STALE_MS = 5 * 60_000;
@@ -98,7 +97,7 @@ export interface AccessOptions {
 /** Creates the access service. */
 export function createAccess(options: AccessOptions): Access {
   const { store, limiter, budgets, ledger, log } = options;
-  const masterHash = Buffer.from(hashKey(options.masterKey), "hex");
+  const masterHash = hashKey(options.masterKey);
   const cache = new Map<string, { key: KeyRecord; at: number }>();
   // Bounded (oldest out first), so that guessed ids cannot grow it.
   const unknown = new Map<string, number>();
@@ -139,10 +138,7 @@ export function createAccess(options: AccessOptions): Access {
     }
   };
 
-  const isMaster = (token: string | null) => {
-    if (!token) return false;
-    return timingSafeEqual(Buffer.from(hashKey(token), "hex"), masterHash);
-  };
+  const isMaster = (token: string | null) => token !== null && token !== "" && sameHash(hashKey(token), masterHash);
 
   const spentOf = (key: KeyRecord) => {
     const pending = unflushed.get(key.id);
@@ -165,12 +161,14 @@ export function createAccess(options: AccessOptions): Access {
           type: "invalid_request_error",
         });
       }
-      if (isMaster(token)) return { kind: "master" };
+      // One hash per call: it is compared with the master key's and then with the key's own.
+      const hash = hashKey(token);
+      if (sameHash(hash, masterHash)) return { kind: "master" };
       const incorrect = () => new AuthenticationError(`Incorrect API key provided: ${redactKey(token)}.`, { type: "invalid_request_error" });
       const id = keyIdOf(token);
       if (!id) throw incorrect();
       const key = await lookup(id);
-      if (!key || !matchesHash(token, key.hash)) throw incorrect();
+      if (!key || !sameHash(hash, key.hash)) throw incorrect();
       if (key.revokedAt) throw new AuthenticationError(`The API key ${redactKey(token)} has been revoked.`, { type: "invalid_request_error" });
       if (key.expiresAt && key.expiresAt.getTime() <= Date.now()) {
         throw new AuthenticationError(`The API key ${redactKey(token)} expired at ${key.expiresAt.toISOString()}.`, { type: "invalid_request_error" });

@@ -31,37 +31,52 @@ const LINGER_MAX_MS = 5_000;
 export function guardBody(req: IncomingMessage, res: ServerResponse, bounds: BodyTimeouts): void {
   if (!hasBody(req) || req.complete) return;
   const socket = req.socket;
-  const started = Date.now();
-  let received = 0;
-  const count = (chunk: Buffer) => {
-    received += chunk.length;
-  };
-  socket.on("data", count);
+  // The bytes read since the request began (its body, and some of its head): no listener per chunk.
+  const watch: Watch = { req, res, socket, bounds, started: Date.now(), bytesBefore: socket.bytesRead };
   // Until the body is read, an early response (a refusal) closes the connection; a normal one keeps it alive.
   res.shouldKeepAlive = false;
   const lingerInstead = socket.destroySoon;
   socket.destroySoon = () => linger(req, socket);
+  watching.add(watch);
+  sweeper ??= setInterval(sweep, CHECK_EVERY_MS).unref();
 
-  const timer = setInterval(() => {
-    const elapsed = Date.now() - started;
-    const tooSlow = elapsed > RATE_GRACE_MS && received / (elapsed / 1000) < bounds.minBytesPerSecond;
-    if (elapsed <= bounds.timeoutMs && !tooSlow) return;
-    done();
-    log.info({ url: req.url?.split("?")[0], receivedBytes: received, elapsedMs: elapsed }, "request body too slow; closing the connection");
-    refuseSlow(res, socket, tooSlow ? `slower than ${bounds.minBytesPerSecond} bytes/s` : `not complete within ${bounds.timeoutMs} ms`);
-  }, CHECK_EVERY_MS);
-  timer.unref();
-
-  const done = () => {
-    clearInterval(timer);
-    socket.off("data", count);
-  };
   req.once("end", () => {
-    done();
+    watching.delete(watch);
     if (socket.destroySoon !== lingerInstead) socket.destroySoon = lingerInstead;
     if (!res.headersSent) res.shouldKeepAlive = true;
   });
-  req.once("close", done);
+  req.once("close", () => watching.delete(watch));
+}
+
+interface Watch {
+  req: IncomingMessage;
+  res: ServerResponse;
+  socket: Socket;
+  bounds: BodyTimeouts;
+  started: number;
+  bytesBefore: number;
+}
+
+// One timer checks every body still arriving, instead of a timer per request.
+const watching = new Set<Watch>();
+let sweeper: NodeJS.Timeout | null = null;
+
+function sweep(): void {
+  const now = Date.now();
+  for (const watch of watching) {
+    const { bounds, socket } = watch;
+    const elapsed = now - watch.started;
+    const received = socket.bytesRead - watch.bytesBefore;
+    const tooSlow = elapsed > RATE_GRACE_MS && received / (elapsed / 1000) < bounds.minBytesPerSecond;
+    if (elapsed <= bounds.timeoutMs && !tooSlow) continue;
+    watching.delete(watch);
+    log.info({ url: watch.req.url?.split("?")[0], receivedBytes: received, elapsedMs: elapsed }, "request body too slow; closing the connection");
+    refuseSlow(watch.res, socket, tooSlow ? `slower than ${bounds.minBytesPerSecond} bytes/s` : `not complete within ${bounds.timeoutMs} ms`);
+  }
+  if (watching.size === 0 && sweeper) {
+    clearInterval(sweeper);
+    sweeper = null;
+  }
 }
 
 function hasBody(req: IncomingMessage): boolean {

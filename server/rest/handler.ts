@@ -43,13 +43,13 @@ export function createRestHandler(options: RestOptions) {
     const parsed = ChatCompletionRequest.safeParse(await readJsonBody(req, options.bodyLimitBytes));
     if (!parsed.success) throw fromZodError(parsed.error);
     const controller = new AbortController();
-    // The client leaving (closing the socket before we finished) stops the upstream request and its spend.
-    res.on("close", () => {
-      if (!res.writableFinished) controller.abort();
-    });
     const stopped = () => controller.abort();
     options.shutdown?.addEventListener("abort", stopped, { once: true });
-    res.on("close", () => options.shutdown?.removeEventListener("abort", stopped));
+    res.once("close", () => {
+      options.shutdown?.removeEventListener("abort", stopped);
+      // The client leaving (closing the socket before we finished) stops the upstream request and its spend.
+      if (!res.writableFinished) controller.abort();
+    });
     if (parsed.data.stream === true) {
       const { value, route, headers } = await chat.stream(parsed.data, { signal: controller.signal, caller, record });
       await writeChunkStream(res, untilShutdown(value, options.shutdown), { ...headers, ...routeHeaders(route) });
