@@ -10,6 +10,8 @@
 import type { ChatCompletionChunk, ChatCompletionRequest } from "../../shared/index.js";
 import type { CallOptions, ChatService } from "../chat/service.js";
 import type { Config } from "../config.js";
+import { chainObservers, type StreamObserver } from "../routing/attempt.js";
+import { CallerAbortedError } from "../routing/caller-aborted.js";
 import type { RouteInfo } from "../routing/router.js";
 import type { RequestRecord } from "./request.js";
 
@@ -107,12 +109,13 @@ export function observeChat(chat: ChatService, labels: ModelLabels, streams: Str
     },
     async stream(request, options) {
       const record = beginCall(labels, request, options, true);
+      // An observer on the attempt's own stream wrapper, not a generator of its own around it.
+      const watcher = record ? new StreamRecordObserver(record, streams) : null;
       try {
-        const served = await chat.stream(request, options);
+        const served = await chat.stream(request, watcher ? { ...options, observer: chainObservers(watcher, options.observer) } : options);
         routed(record, request, served.route);
-        if (!record) return served;
-        record.hold();
-        return { ...served, value: followStream({ chunks: served.value, record, streams }) };
+        watcher?.open();
+        return served;
       } catch (err) {
         record?.noteError(err);
         throw err;
@@ -125,31 +128,41 @@ export function observeChat(chat: ChatService, labels: ModelLabels, streams: Str
   };
 }
 
-interface FollowOptions {
-  chunks: AsyncIterable<ChatCompletionChunk>;
-  record: RequestRecord;
-  streams: StreamCounts;
-}
+/**
+ * Notes a stream's first chunk time and usage on its request, passing chunks on unchanged, and
+ * keeps the request (and the door's open-stream count) open from the first chunk until the end.
+ */
+class StreamRecordObserver implements StreamObserver {
+  private opened = false;
 
-/** Passes chunks on unchanged, noting the first chunk's time and the usage; releases the request however the stream ends. */
-async function* followStream({ chunks, record, streams }: FollowOptions): AsyncGenerator<ChatCompletionChunk> {
-  const door = record.door;
-  streams[door] = (streams[door] ?? 0) + 1;
-  try {
-    for await (const chunk of chunks) {
-      record.noted.ttftMs ??= record.elapsedMs();
-      if (chunk.usage) {
-        record.noted.promptTokens = chunk.usage.prompt_tokens;
-        record.noted.completionTokens = chunk.usage.completion_tokens;
-      }
-      yield chunk;
+  constructor(
+    private readonly record: RequestRecord,
+    private readonly streams: StreamCounts,
+  ) {}
+
+  /** The stream was served (its first chunk arrived): it now holds the request open. */
+  open(): void {
+    this.opened = true;
+    this.record.hold();
+    this.streams[this.record.door] = (this.streams[this.record.door] ?? 0) + 1;
+  }
+
+  chunk(chunk: ChatCompletionChunk): ChatCompletionChunk {
+    this.record.noted.ttftMs ??= this.record.elapsedMs();
+    if (chunk.usage) {
+      this.record.noted.promptTokens = chunk.usage.prompt_tokens;
+      this.record.noted.completionTokens = chunk.usage.completion_tokens;
     }
-  } catch (err) {
-    record.noteError(err);
-    throw err;
-  } finally {
-    streams[door] = (streams[door] ?? 1) - 1;
-    record.release();
+    return chunk;
+  }
+
+  end(error: unknown): void {
+    // A client that left is not an error of the request's (its status says 499).
+    if (error !== null && !(error instanceof CallerAbortedError)) this.record.noteError(error);
+    if (!this.opened) return;
+    this.opened = false;
+    this.streams[this.record.door] = (this.streams[this.record.door] ?? 1) - 1;
+    this.record.release();
   }
 }
 

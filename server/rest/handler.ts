@@ -4,7 +4,7 @@
  * and errors to OpenAI error bodies.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ChatCompletionRequest, LanguruError, NotFoundError, ServiceUnavailableError, fromZodError } from "../../shared/index.js";
+import { ChatCompletionRequest, LanguruError, NotFoundError, fromZodError } from "../../shared/index.js";
 import { keyFromHeaders, type Access, type Caller } from "../access/index.js";
 import type { ChatService } from "../chat/service.js";
 import type { RequestRecord } from "../observability/request.js";
@@ -52,7 +52,7 @@ export function createRestHandler(options: RestOptions) {
     });
     if (parsed.data.stream === true) {
       const { value, route, headers } = await chat.stream(parsed.data, { signal: controller.signal, caller, record });
-      await writeChunkStream(res, untilShutdown(value, options.shutdown), { ...headers, ...routeHeaders(route) });
+      await writeChunkStream(res, value, { ...headers, ...routeHeaders(route) }, options.shutdown);
     } else {
       const { value, route, headers } = await chat.complete(parsed.data, { signal: controller.signal, caller, record });
       sendJson(res, 200, value, { ...headers, ...routeHeaders(route) });
@@ -98,18 +98,6 @@ export function createRestHandler(options: RestOptions) {
     }
     return true;
   };
-}
-
-// A stream cut by shutdown says so, instead of looking like an upstream failure.
-async function* untilShutdown<T>(chunks: AsyncIterable<T>, shutdown: AbortSignal | undefined): AsyncGenerator<T> {
-  try {
-    yield* chunks;
-  } catch (err) {
-    if (shutdown?.aborted) {
-      throw new ServiceUnavailableError("The gateway is shutting down; send the request again.", { code: "shutting_down", headers: { "retry-after": "1" } });
-    }
-    throw err;
-  }
 }
 
 function safeDecode(segment: string): string {

@@ -4,16 +4,21 @@
  */
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
-import type { ChatCompletionChunk } from "../../shared/index.js";
+import { ServiceUnavailableError, type ChatCompletionChunk } from "../../shared/index.js";
 import { coalesceWrites } from "../coalesce-writes.js";
 import { asLanguruError } from "./respond.js";
 
 /**
  * Writes a chunk stream to the response, honouring backpressure; never throws. The headers go out
  * with the first frame (one write, not two): the service only hands over a stream whose first
- * chunk already arrived.
+ * chunk already arrived. A stream cut by `shutdown` says so, instead of looking like an upstream failure.
  */
-export async function writeChunkStream(res: ServerResponse, chunks: AsyncIterable<ChatCompletionChunk>, headers: Record<string, string> = {}): Promise<void> {
+export async function writeChunkStream(
+  res: ServerResponse,
+  chunks: AsyncIterable<ChatCompletionChunk>,
+  headers: Record<string, string> = {},
+  shutdown?: AbortSignal,
+): Promise<void> {
   res.writeHead(200, {
     ...headers,
     "content-type": "text/event-stream; charset=utf-8",
@@ -29,11 +34,16 @@ export async function writeChunkStream(res: ServerResponse, chunks: AsyncIterabl
     }
   } catch (err) {
     if (res.destroyed) return;
-    await writeFrame(res, JSON.stringify(asLanguruError(err).toBody()));
+    const error = shutdown?.aborted ? shuttingDown() : asLanguruError(err);
+    await writeFrame(res, JSON.stringify(error.toBody()));
   }
   if (res.destroyed) return;
   coalesceWrites(res.socket);
   res.end("data: [DONE]\n\n");
+}
+
+function shuttingDown(): ServiceUnavailableError {
+  return new ServiceUnavailableError("The gateway is shutting down; send the request again.", { code: "shutting_down", headers: { "retry-after": "1" } });
 }
 
 // JSON.stringify never emits a raw newline, so one `data:` line holds the whole payload.

@@ -18,6 +18,21 @@ export interface StreamObserver {
   end(error: unknown): void;
 }
 
+/** Two observers as one: `first` sees every chunk, `second` what `first` passes on; both see the end. */
+export function chainObservers(first: StreamObserver, second: StreamObserver | null | undefined): StreamObserver {
+  if (!second) return first;
+  return {
+    chunk: (chunk) => {
+      const passed = first.chunk(chunk);
+      return passed && second.chunk(passed);
+    },
+    end: (error) => {
+      first.end(error);
+      second.end(error);
+    },
+  };
+}
+
 /** What one attempt needs besides the deployment. */
 export interface AttemptInput {
   request: UpstreamRequest;
