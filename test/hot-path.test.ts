@@ -110,6 +110,38 @@ describe("a caller's unserializable input is its own 400 and touches nothing", (
   });
 });
 
+describe("the upstream's own JSON text is passed on", () => {
+  const chunk = (content: string, finish: string | null = null) =>
+    `{ "id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "x", "choices": [ { "index": 0, "delta": { "content": ${JSON.stringify(content)} }, "finish_reason": ${JSON.stringify(finish)} } ] }`;
+
+  it("REST streams carry each chunk's bytes as the upstream wrote them; an event spanning lines is reframed on one line", async () => {
+    const { gateway, upstream } = await setup({}, { attempts: 1 });
+    // The second event's JSON spans three data lines (SSE joins them with newlines).
+    const multiLine = `data: {\ndata:   "id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "x",\ndata:   "choices": [{ "index": 0, "delta": { "content": " world" }, "finish_reason": null }] }\n\n`;
+    upstream.otherwise(
+      raw(200, `data: ${chunk("hello")}\n\n${multiLine}data: ${chunk("", "stop")}\n\ndata: [DONE]\n\n`, { "content-type": "text/event-stream" }),
+    );
+    const res = await post(gateway, { stream: true });
+    expect(res.status).toBe(200);
+    const frames = (await res.text()).split("\n\n").filter((f) => f !== "");
+    expect(frames).toHaveLength(4);
+    for (const frame of frames) expect(frame).toMatch(/^data: [^\n]+$/);
+    expect(frames[0]).toBe(`data: ${chunk("hello")}`);
+    expect(JSON.parse(frames[1]!.slice(6))).toMatchObject({ choices: [{ delta: { content: " world" } }] });
+    expect(frames[2]).toBe(`data: ${chunk("", "stop")}`);
+    expect(frames[3]).toBe("data: [DONE]");
+  });
+
+  it("a whole completion's body is the upstream's text", async () => {
+    const { gateway, upstream } = await setup({}, { attempts: 1 });
+    const body = `{ "id": "x1", "object": "chat.completion", "created": 1, "model": "x", "choices": [ { "index": 0, "message": { "role": "assistant", "content": "hi" }, "finish_reason": "stop" } ] }`;
+    upstream.otherwise(raw(200, body, { "content-type": "application/json" }));
+    const res = await post(gateway, {});
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(body);
+  });
+});
+
 describe("a 200 that is not an event stream", () => {
   it("answering a stream request with text/html is a 502, like the non-stream path", async () => {
     const { gateway, upstream } = await setup({}, { attempts: 1 });

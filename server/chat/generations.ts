@@ -22,6 +22,7 @@ import type { Caller } from "../access/index.js";
 import type { RequestRecord } from "../observability/request.js";
 import type { RouteInfo } from "../routing/router.js";
 import type { ChunkBatch, GenerationMirror } from "./generation-mirror.js";
+import { jsonTextOf } from "../providers/json-text.js";
 import type { ChatService } from "./service.js";
 
 export type { ChunkBatch } from "./generation-mirror.js";
@@ -121,7 +122,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   const pump = async (id: string, gen: Generation, stream: AsyncIterable<ChatCompletionChunk>) => {
     try {
       for await (const chunk of stream) {
-        const json = JSON.stringify(chunk);
+        const json = jsonTextOf(chunk);
         mirror?.chunk(id, gen.chunks.length, json);
         // A new turn starts a new fresh batch: the previous one was handed out when its followers woke.
         if (!gen.wakeScheduled) gen.fresh = { first: gen.chunks.length, chunks: [] };

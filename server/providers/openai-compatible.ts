@@ -11,6 +11,7 @@ import { sseSplitter, type SseMessage } from "./sse.js";
 import { createTransport, type UpstreamResponse } from "./transport.js";
 import type { Provider, UpstreamRequest } from "./types.js";
 import { fromUpstreamError } from "./upstream-errors.js";
+import { keepJsonText } from "./json-text.js";
 
 // An error body or a non-streamed completion larger than this is not worth reading whole.
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -48,7 +49,8 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
     async complete(request, signal, encoded) {
       const res = await open(encoded ?? JSON.stringify({ ...request, stream: false }), signal);
       try {
-        return asCompletion(parseJson(await readText(res, MAX_BODY_BYTES)), settings.name);
+        const text = await readText(res, MAX_BODY_BYTES);
+        return keepJsonText(asCompletion(parseJson(text), settings.name), text);
       } catch (err) {
         throw failure(err, signal);
       }
@@ -223,7 +225,7 @@ function chunkOf(message: SseMessage, state: { done: boolean; sawFinish: boolean
   if (isRecord(payload) && (message.event === "error" || isRecord(payload.error))) throw upstreamFailure(payload);
   const chunk = payload as ChatCompletionChunk;
   if (!state.sawFinish && Array.isArray(chunk.choices)) state.sawFinish = chunk.choices.some((c) => c.finish_reason != null);
-  return chunk;
+  return keepJsonText(chunk, message.data);
 }
 
 // Lets a finished body's last bytes arrive (bounded), so its keep-alive connection can be reused.

@@ -2,11 +2,12 @@
 import type { ServerResponse } from "node:http";
 import { InternalError, LanguruError } from "../../shared/index.js";
 import { log } from "../log.js";
+import { jsonTextOf } from "../providers/json-text.js";
 import type { RequestRecord } from "../observability/request.js";
 
 /** Sends a JSON body. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const payload = JSON.stringify(body);
+  const payload = jsonTextOf(body);
   res.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
   res.end(payload);
 }

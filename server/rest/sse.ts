@@ -6,6 +6,7 @@ import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import { ServiceUnavailableError, type ChatCompletionChunk } from "../../shared/index.js";
 import { coalesceWrites } from "../coalesce-writes.js";
+import { jsonTextOf } from "../providers/json-text.js";
 import { asLanguruError } from "./respond.js";
 
 /**
@@ -30,7 +31,7 @@ export async function writeChunkStream(
   try {
     for await (const chunk of chunks) {
       if (res.destroyed) return;
-      await writeFrame(res, JSON.stringify(chunk));
+      await writeFrame(res, jsonTextOf(chunk));
     }
   } catch (err) {
     if (res.destroyed) return;
