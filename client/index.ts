@@ -94,6 +94,20 @@ export function createLanguruClient(options: LanguruClientOptions | string): Lan
   };
 }
 
+/**
+ * superjson, as the gateway speaks it. Answers are decoded in place: tRPC has just parsed them off
+ * the wire, so superjson's defensive deep copy of every message (and every stream batch) buys
+ * nothing. Inputs keep superjson's copy: a stream's input is sent again on a reconnect, and must be
+ * the request as it was when the call was made, not an array the app has since appended to.
+ */
+const wire = {
+  input: superjson,
+  output: {
+    serialize: (value: unknown) => superjson.serialize(value),
+    deserialize: (payload: unknown) => superjson.deserialize(payload as Parameters<typeof superjson.deserialize>[0], { inPlace: true }),
+  },
+};
+
 /** `ws(s)://host/trpc` for `http(s)://host`. */
 function trpcURL(base: string, scheme: "http" | "ws"): string {
   const url = `${base.replace(/\/+$/, "")}/trpc`;
@@ -112,7 +126,7 @@ function socketTransport(opts: LanguruClientOptions): { link: TRPCLink<AppRouter
     // Idle sockets close by themselves, so a script that forgot `close()` still exits.
     lazy: { enabled: true, closeMs: 10_000 },
   });
-  return { link: wsLink<AppRouter>({ client, transformer: superjson }), close: () => client.close() };
+  return { link: wsLink<AppRouter>({ client, transformer: wire }), close: () => client.close() };
 }
 
 function httpTransport(opts: LanguruClientOptions): { link: TRPCLink<AppRouter>; close: () => Promise<void> } {
@@ -120,8 +134,8 @@ function httpTransport(opts: LanguruClientOptions): { link: TRPCLink<AppRouter>;
   const link = splitLink<AppRouter>({
     condition: (op) => op.type === "subscription",
     // No key here: an SSE URL would carry it. `chat.stream` is authorised by the token `chat.start` returned.
-    true: httpSubscriptionLink({ url, transformer: superjson, EventSource: opts.EventSource ?? globalThis.EventSource }),
-    false: httpLink({ url, transformer: superjson, headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}, fetch: opts.fetch }),
+    true: httpSubscriptionLink({ url, transformer: wire, EventSource: opts.EventSource ?? globalThis.EventSource }),
+    false: httpLink({ url, transformer: wire, headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}, fetch: opts.fetch }),
   });
   return { link, close: async () => undefined };
 }

@@ -32,7 +32,11 @@ const boundedInput = {
     const result = payload as SuperJSONResult;
     const meta = result && typeof result === "object" && result.meta ? { ...result.meta, referentialEqualities: undefined } : undefined;
     try {
-      return assertBoundedJson(superjson.deserialize({ json: result?.json, meta }), { maxBytes: inputLimitBytes, maxDepth: MAX_INPUT_DEPTH });
+      // In place: the payload was just parsed off the wire, so superjson's defensive deep copy buys nothing.
+      return assertBoundedJson(superjson.deserialize({ json: result?.json, meta }, { inPlace: true }), {
+        maxBytes: inputLimitBytes,
+        maxDepth: MAX_INPUT_DEPTH,
+      });
     } catch (err) {
       return new RefusedInput(err instanceof LanguruError ? err : new InvalidRequestError("The input is not valid superjson.", { code: "invalid_input" }));
     }
