@@ -186,6 +186,50 @@ function trpcRawComplete(): Workload["prepare"] {
 }
 
 /**
+ * The mutation over the SDK's default transport minus the SDK: one raw `ws` socket (as the SDK
+ * shares one), tRPC's JSON-RPC messages written by hand, replies matched by id.
+ */
+function trpcSocketComplete(): Workload["prepare"] {
+  return ({ targets, timeoutMs }) => {
+    const socket = new WebSocket(`${targets.gateway.replace(/^http/, "ws")}/trpc`);
+    const opened = new Promise<void>((resolve, reject) => {
+      socket.once("open", () => resolve());
+      socket.once("error", reject);
+    });
+    const pending = new Map<number, (reply: string) => void>();
+    socket.on("message", (data: Buffer) => {
+      const text = data.toString();
+      // tRPC's keep-alive: the gateway pings idle sockets every 30 s.
+      if (text === "PING") return void socket.send("PONG");
+      const id = (JSON.parse(text) as { id?: number }).id;
+      if (typeof id === "number") pending.get(id)?.(text);
+    });
+    let nextId = 0;
+    return {
+      task: async (): Promise<TaskResult> => {
+        await opened;
+        const id = ++nextId;
+        const reply = await new Promise<string>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            pending.delete(id);
+            reject(new Error(`no reply within ${timeoutMs} ms`));
+          }, timeoutMs);
+          pending.set(id, (text) => {
+            clearTimeout(timer);
+            pending.delete(id);
+            resolve(text);
+          });
+          socket.send(`{"id":${id},"method":"mutation","params":{"path":"chat.completions","input":${trpcBody}}}`);
+        });
+        expectAnswer(firstChoiceText(trpcData(reply), "message"));
+        return { firstChunkAt: null };
+      },
+      dispose: () => socket.close(),
+    };
+  };
+}
+
+/**
  * `chat.start` then the `chat.stream` subscription over raw HTTP, as the SDK does it, minus the SDK;
  * `bases` picks the gateway that starts and the one that follows (two Redis replicas for the cross row).
  */
@@ -342,6 +386,7 @@ export const WORKLOADS: Workload[] = [
     via: "gateway-keys",
     prepare: sdkComplete(true),
   },
+  { id: "trpc-raw-ws", label: "Languru tRPC mutation, raw WebSocket", stream: false, kind: "whole", via: "gateway", prepare: trpcSocketComplete() },
   { id: "trpc-raw", label: "Languru tRPC mutation, raw HTTP", stream: false, kind: "whole", via: "gateway", prepare: trpcRawComplete() },
   { id: "trpc-httplink", label: "Languru tRPC mutation, tRPC `httpLink`", stream: false, kind: "whole", via: "gateway", prepare: trpcHttpLinkComplete() },
   {
