@@ -13,7 +13,12 @@ type SetTimeout = typeof globalThis.setTimeout;
 /** Runs `call` (which hands a request to tRPC) with zero-delay timers as microtasks. */
 export function sendingNow<T>(call: () => T): T {
   const original = globalThis.setTimeout;
-  globalThis.setTimeout = zeroDelayAsMicrotask(original);
+  try {
+    globalThis.setTimeout = zeroDelayAsMicrotask(original);
+  } catch {
+    // A runtime whose globals are frozen: send the way tRPC does, a timer later.
+    return call();
+  }
   try {
     return call();
   } finally {

@@ -132,10 +132,10 @@ describe("the upstream's own JSON text is passed on", () => {
     expect(frames[3]).toBe("data: [DONE]");
   });
 
-  it("a whole completion's body is the upstream's text", async () => {
+  it("a whole completion's body is the upstream's text (without the newline most servers end it with)", async () => {
     const { gateway, upstream } = await setup({}, { attempts: 1 });
     const body = `{ "id": "x1", "object": "chat.completion", "created": 1, "model": "x", "choices": [ { "index": 0, "message": { "role": "assistant", "content": "hi" }, "finish_reason": "stop" } ] }`;
-    upstream.otherwise(raw(200, body, { "content-type": "application/json" }));
+    upstream.otherwise(raw(200, `${body}\n`, { "content-type": "application/json" }));
     const res = await post(gateway, {});
     expect(res.status).toBe(200);
     expect(await res.text()).toBe(body);

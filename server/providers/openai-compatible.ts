@@ -50,7 +50,8 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
       const res = await open(encoded ?? JSON.stringify({ ...request, stream: false }), signal);
       try {
         const text = await readText(res, MAX_BODY_BYTES);
-        return keepJsonText(asCompletion(parseJson(text), settings.name), text);
+        // Most servers end a JSON body with a newline; the text kept is the JSON itself.
+        return keepJsonText(asCompletion(parseJson(text), settings.name), text.trim());
       } catch (err) {
         throw failure(err, signal);
       }
