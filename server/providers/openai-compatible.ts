@@ -4,13 +4,12 @@
  * SSE parsed in `sse.ts`. Errors are mapped through the `openai` SDK's error classes, so that both
  * paths classify an upstream answer the same way. No timers here: the attempt pipeline owns them.
  */
-import { APIConnectionError, APIError } from "openai";
 import { UpstreamError, isRecord, type ChatCompletion, type ChatCompletionChunk } from "../../shared/index.js";
 import type { ProviderSettings } from "../config.js";
 import { sseSplitter, type SseMessage } from "./sse.js";
 import { createTransport, type UpstreamResponse } from "./transport.js";
 import type { Provider, UpstreamRequest } from "./types.js";
-import { fromUpstreamError } from "./upstream-errors.js";
+import { UpstreamAnswerError, UpstreamUnreachableError, fromUpstreamError } from "./upstream-errors.js";
 import { keepJsonText } from "./json-text.js";
 
 // An error body or a non-streamed completion larger than this is not worth reading whole.
@@ -34,13 +33,13 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
     try {
       res = await transport.post({ path: "/chat/completions", body, signal });
     } catch (err) {
-      throw failure(signal.aborted ? err : new APIConnectionError({ cause: err instanceof Error ? err : undefined }), signal);
+      throw failure(signal.aborted ? err : new UpstreamUnreachableError(err instanceof Error ? err : undefined), signal);
     }
     if (res.status >= 200 && res.status < 300) return res;
     const text = await readText(res, MAX_ERROR_BODY_BYTES).catch(() => "");
     const json = asObject(parseJson(text));
-    // As the SDK does: the JSON error body when there is one, else the raw text as the message.
-    throw failure(APIError.generate(res.status, json, json ? undefined : text, new Headers(res.headers)), signal);
+    // As the openai SDK reads one: the body's `error` when the body is JSON, else the raw text as the message.
+    throw failure(new UpstreamAnswerError(res.status, json?.error, res.headers, json ? undefined : text), signal);
   };
 
   return {
@@ -72,7 +71,7 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
       try {
         const res = await transport.get("/models", signal);
         const text = await readText(res, MAX_ERROR_BODY_BYTES * 16);
-        if (res.status < 200 || res.status >= 300) throw APIError.generate(res.status, asObject(parseJson(text)), text, new Headers(res.headers));
+        if (res.status < 200 || res.status >= 300) throw new UpstreamAnswerError(res.status, asObject(parseJson(text))?.error, res.headers, text);
         const list = parseJson(text);
         const data = isRecord(list) && Array.isArray(list.data) ? list.data : [];
         return data.flatMap((m: unknown) => (isRecord(m) && typeof m.id === "string" ? [m.id] : []));
@@ -281,12 +280,8 @@ function aborted(name: string): UpstreamError {
 /** The upstream request body as the provider sends it. */
 export type { UpstreamRequest };
 
-/**
- * An error the upstream sent with a 200 (an error body, or an `error` event inside a stream): an
- * upstream failure with no status. Built directly, since `APIError.generate` would call a missing
- * status a connection error.
- */
-function upstreamFailure(body: Record<string, unknown>): APIError {
+/** An error the upstream sent with a 200 (an error body, or an `error` event inside a stream): an upstream failure with no status. */
+function upstreamFailure(body: Record<string, unknown>): UpstreamAnswerError {
   const error = isRecord(body.error) ? body.error : body;
-  return new APIError(undefined, error, undefined, undefined);
+  return new UpstreamAnswerError(undefined, error, {});
 }

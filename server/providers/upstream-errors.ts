@@ -7,8 +7,7 @@
  * Every configured secret (provider keys and `providers[].headers` values) is scrubbed from
  * everything relayed or logged, and so is anything shaped like an API key.
  */
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
-import { LanguruError, TimeoutError, UpstreamError, errorFromStatus, isRecord } from "../../shared/index.js";
+import { LanguruError, UpstreamError, errorFromStatus, isRecord } from "../../shared/index.js";
 import { log } from "../log.js";
 
 const KEPT_HEADERS = ["retry-after", "retry-after-ms"];
@@ -23,7 +22,32 @@ export function rememberSecrets(secrets: Iterable<string>): void {
   for (const secret of secrets) if (secret.length >= MIN_SECRET_LENGTH) configuredSecrets.add(secret);
 }
 
-/** Converts an error from the `openai` SDK (or anything else) raised while calling provider `provider`. */
+/**
+ * What an upstream answered instead of a result: its status (none for an error sent with a 200 or
+ * as an event inside a stream), the `error` object of its body, and its headers. The message is
+ * made as the `openai` SDK makes it, so relayed texts read the same as when the SDK was the client.
+ */
+export class UpstreamAnswerError extends Error {
+  constructor(
+    readonly status: number | undefined,
+    readonly error: unknown,
+    readonly headers: Record<string, string>,
+    text?: string,
+  ) {
+    super(messageOf(status, error, text));
+    this.name = "UpstreamAnswerError";
+  }
+}
+
+/** The upstream could not be reached (refused, reset, closed before answering). */
+export class UpstreamUnreachableError extends Error {
+  constructor(cause?: Error) {
+    super("Connection error.", { cause });
+    this.name = "UpstreamUnreachableError";
+  }
+}
+
+/** Converts an error raised while calling provider `provider`. */
 export function fromUpstreamError(err: unknown, provider: { name: string; secrets: string[] }): LanguruError {
   if (err instanceof LanguruError) return err;
   const scrub = (text: string) => redact(text, provider.secrets);
@@ -31,20 +55,14 @@ export function fromUpstreamError(err: unknown, provider: { name: string; secret
     log.warn({ provider: provider.name, details: scrub(details).slice(0, 4 * MAX_RELAYED_CHARS) }, `upstream ${what}`);
     return new UpstreamError(`upstream '${provider.name}' ${what}`, { headers });
   };
-  if (err instanceof APIConnectionTimeoutError) {
-    return new TimeoutError(`upstream '${provider.name}' timed out`);
-  }
-  if (err instanceof APIUserAbortError) {
-    return new UpstreamError(`request to upstream '${provider.name}' was aborted`, { code: "aborted" });
-  }
-  if (err instanceof APIConnectionError) return hidden("is unreachable", causeMessage(err));
-  if (err instanceof APIError) {
+  if (err instanceof UpstreamUnreachableError) return hidden("is unreachable", causeMessage(err));
+  if (err instanceof UpstreamAnswerError) {
     const body = isRecord(err.error) ? err.error : {};
     const text = typeof body.message === "string" ? body.message : err.message;
     const status = err.status;
     const headers: Record<string, string> = {};
     for (const name of KEPT_HEADERS) {
-      const value = err.headers?.get(name);
+      const value = err.headers[name];
       if (value) headers[name] = value;
     }
     if (status === undefined || status >= 500) {
@@ -64,7 +82,16 @@ export function fromUpstreamError(err: unknown, provider: { name: string; secret
   return hidden("failed", err instanceof Error ? err.message : String(err));
 }
 
-function causeMessage(err: APIConnectionError): string {
+// `<status> <message>`, as the openai SDK's APIError words it.
+function messageOf(status: number | undefined, error: unknown, text: string | undefined): string {
+  const inner = isRecord(error) ? error.message : undefined;
+  const message = inner ? (typeof inner === "string" ? inner : JSON.stringify(inner)) : error ? JSON.stringify(error) : text;
+  if (status && message) return `${status} ${message}`;
+  if (status) return `${status} status code (no body)`;
+  return message || "(no status code or body)";
+}
+
+function causeMessage(err: UpstreamUnreachableError): string {
   const cause = err.cause;
   return cause instanceof Error && cause.message ? cause.message : err.message;
 }
