@@ -12,7 +12,7 @@
 import { parseArgs } from "node:util";
 import { toLanguruError } from "../client/errors.js";
 import { createLanguruClient } from "../client/index.js";
-import { CommandUsageError, isServerCommand, runServerCommand } from "./server-commands.js";
+import { isServerCommand, runServerCommand } from "./server-commands.js";
 
 const usage = `usage:
   languru serve [--config FILE] [--port N] [--host H]
@@ -120,7 +120,7 @@ function number(text: string, name: string): number {
 const [first, ...rest] = process.argv.slice(2);
 if (isServerCommand(first)) {
   runServerCommand(first, rest).catch((err: unknown) => {
-    process.stderr.write(`languru: ${err instanceof CommandUsageError ? err.message : (err as Error).message}\n`);
+    process.stderr.write(`languru: ${(err as Error).message}\n`);
     process.exit(2);
   });
 } else {

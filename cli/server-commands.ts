@@ -10,9 +10,6 @@
  */
 import { parseArgs } from "node:util";
 
-/** A usage mistake: printed with the command's help, exit code 2. */
-export class CommandUsageError extends Error {}
-
 const help: Record<ServerCommand, string> = {
   serve: `usage: languru serve [--config FILE] [--port N] [--host H]
   Runs the gateway in this process. --config sets LANGURU_CONFIG, --port PORT, --host HOST;
@@ -57,7 +54,7 @@ export async function runServerCommand(command: ServerCommand, argv: string[]): 
   process.env.LOG_LEVEL = "silent";
   const { ConfigError, loadConfig } = await import("../server/config.js");
   const file = command === "check-config" ? positionals[0] : values.config;
-  if (command === "check-config" && (!file || positionals.length > 1)) throw new CommandUsageError(help[command]);
+  if (command === "check-config" && (!file || positionals.length > 1)) throw new Error(help[command]);
   let config: Awaited<ReturnType<typeof loadConfig>>;
   try {
     config = loadConfig(file ? { ...process.env, LANGURU_CONFIG: file } : process.env);

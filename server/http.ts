@@ -67,7 +67,6 @@ export function createGateway(config: Config): Gateway {
   });
   const access = accessRuntime?.access ?? null;
   const observed = ops.observeChat(chat);
-  ops.setChat(observed);
   const served = access ? ops.observeAdmission(meterChat(observed, access)) : observed;
   const services: Services = {
     chat: served,

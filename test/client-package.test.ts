@@ -104,9 +104,12 @@ async function typecheck(dir: string, tsconfigName = "tsconfig.json"): Promise<s
     await run(process.execPath, [tsc, "-p", path.join(dir, tsconfigName)], { cwd: dir });
     return [];
   } catch (err) {
-    return String((err as { stdout?: string }).stdout ?? err)
+    const errors = String((err as { stdout?: string }).stdout ?? err)
       .split("\n")
       .filter((line) => /error TS/.test(line));
+    // tsc failing without a type error (a crash, a missing file) is not a clean project.
+    if (errors.length === 0) throw err;
+    return errors;
   }
 }
 

@@ -70,7 +70,8 @@ describe("WebSocket transport (the default)", () => {
   });
 
   it("a raw subscriber that unsubscribes (a component unmount) cancels the generation at once, without chat.cancel", async () => {
-    const { unsubscribe } = await firstChunks(sdk(gateway).trpc, slow(40), 2);
+    // 200 words 50 ms apart run ~10 s: only the cancel can end it within the poll.
+    const { unsubscribe } = await firstChunks(sdk(gateway).trpc, slow(200), 2);
     expect(gateway.services.generations.running()).toBe(1);
     unsubscribe();
     // The resume grace is 10 s; the stop message ends it now.

@@ -41,11 +41,6 @@ export function hashKey(key: string): string {
   return sha256Hex(key);
 }
 
-/** Whether `key` hashes to `hash`, in time that does not depend on where they differ. */
-export function matchesHash(key: string, hash: string): boolean {
-  return sameHash(hashKey(key), hash);
-}
-
 /** Whether two hex hashes are equal, in time that does not depend on where they differ. */
 export function sameHash(a: string, b: string): boolean {
   const x = Buffer.from(a, "hex");

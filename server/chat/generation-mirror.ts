@@ -4,7 +4,7 @@
  * store stays the source of truth for its own generations (its followers never wait on the mirror);
  * the mirror only widens who can follow and cancel them.
  */
-import type { ChatCompletionChunk, LanguruError } from "../../shared/index.js";
+import { NotFoundError, type ChatCompletionChunk, type LanguruError } from "../../shared/index.js";
 
 /**
  * Consecutive chunks of a generation: `chunks[i]` is chunk `first + i`, and a chunk's position is
@@ -14,6 +14,11 @@ import type { ChatCompletionChunk, LanguruError } from "../../shared/index.js";
 export interface ChunkBatch {
   first: number;
   chunks: ChatCompletionChunk[];
+}
+
+/** What following an unknown generation (never started, forgotten, or another key's) answers, on every replica. */
+export function generationNotFound(id: string): NotFoundError {
+  return new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
 }
 
 /** Hooks a local generation store calls, and the remote half it falls back to. */

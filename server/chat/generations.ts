@@ -13,7 +13,6 @@ import {
   InternalError,
   InvalidRequestError,
   LanguruError,
-  NotFoundError,
   ServiceUnavailableError,
   type ChatCompletionChunk,
   type ChatCompletionRequest,
@@ -21,7 +20,7 @@ import {
 import type { Caller } from "../access/index.js";
 import type { RequestRecord } from "../observability/request.js";
 import type { RouteInfo } from "../routing/router.js";
-import type { ChunkBatch, GenerationMirror } from "./generation-mirror.js";
+import { type ChunkBatch, type GenerationMirror, generationNotFound } from "./generation-mirror.js";
 import { jsonTextOf } from "../providers/json-text.js";
 import type { ChatService } from "./service.js";
 
@@ -203,8 +202,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
         yield* mirror.follow(id, next, signal, owner);
         return;
       }
-      if (!gen || gen.owner !== owner)
-        throw new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
+      if (!gen || gen.owner !== owner) throw generationNotFound(id);
       gen.followers++;
       schedule(id, gen);
       try {

@@ -9,8 +9,6 @@
 import { AuthenticationError, LanguruError, type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
 import type { Access, Outcome, Reservation } from "../access/index.js";
 import { tokensOf } from "../access/index.js";
-import { streamUsage } from "../observability/hooks.js";
-import type { RequestRecord } from "../observability/request.js";
 import type { StreamObserver } from "../routing/attempt.js";
 import { CallerAbortedError } from "../routing/caller-aborted.js";
 import { normalizeRequest } from "../routing/encode.js";
@@ -55,7 +53,7 @@ export function meterChat(chat: ChatService, access: Access): ChatService {
       const upstream: ChatCompletionRequest = wantsUsage
         ? normalized
         : { ...normalized, stream_options: { ...normalized.stream_options, include_usage: true } };
-      const meter = new StreamMeter({ access, reservation, wantsUsage, signal: options.signal, record: options.record });
+      const meter = new StreamMeter({ access, reservation, wantsUsage, signal: options.signal });
       try {
         const served = await chat.stream(upstream, { ...options, observer: meter });
         meter.deployment = served.route.deployment;
@@ -73,7 +71,6 @@ interface MeterOptions {
   reservation: Reservation;
   wantsUsage: boolean;
   signal: AbortSignal;
-  record: RequestRecord | undefined;
 }
 
 /**
@@ -93,7 +90,6 @@ class StreamMeter implements StreamObserver {
     this.ttftMs ??= Date.now() - this.o.reservation.startedAt;
     if (chunk.usage) {
       this.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
-      streamUsage(this.o.record, chunk.usage.prompt_tokens, chunk.usage.completion_tokens);
     }
     for (const choice of chunk.choices) this.text += choice.delta.content ?? "";
     if (this.o.wantsUsage) return chunk;

@@ -16,16 +16,8 @@
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import {
-  type ChatCompletionChunk,
-  errorFromBody,
-  isRecord,
-  type LanguruError,
-  NotFoundError,
-  ServiceUnavailableError,
-  UpstreamError,
-} from "../../shared/index.js";
-import type { ChunkBatch, GenerationMirror } from "./generation-mirror.js";
+import { type ChatCompletionChunk, errorFromBody, isRecord, type LanguruError, ServiceUnavailableError, UpstreamError } from "../../shared/index.js";
+import { type ChunkBatch, type GenerationMirror, generationNotFound } from "./generation-mirror.js";
 
 /** What the Redis mirror needs. */
 export interface RedisMirrorOptions {
@@ -50,9 +42,8 @@ const LIVE_TTL_MS = 60_000;
 const POLL_MS = 500;
 const READ_COUNT = 1_000;
 
+/** A generation this replica shares; removed once a command failed (a gap would corrupt it) or it ended. */
 interface Produced {
-  /** False once a command failed: the generation is no longer shared (a gap would corrupt it). */
-  ok: boolean;
   count: number;
   lease: NodeJS.Timeout;
 }
@@ -81,7 +72,6 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
     outage = false;
   };
   const stopSharing = (id: string, state: Produced) => {
-    state.ok = false;
     clearInterval(state.lease);
     produced.delete(id);
   };
@@ -127,7 +117,7 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
     started(id, owner) {
       const lease = setInterval(() => void renew(id), Math.max(100, Math.floor(leaseMs / 3)));
       lease.unref();
-      produced.set(id, { ok: true, count: 0, lease });
+      produced.set(id, { count: 0, lease });
       redis
         .multi()
         .hset(key(id, "meta"), "owner", owner ?? "")
@@ -139,7 +129,7 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
 
     chunk(id, index, json) {
       const state = produced.get(id);
-      if (!state?.ok) return;
+      if (!state) return;
       if (index >= maxChunks) {
         // Too long to share: remote followers see the lease go and end with `generation_lost`.
         log.warn({ generation: id, maxChunks }, "generation too long to share through redis; followed on this replica only");
@@ -153,7 +143,7 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
 
     ended(id, error) {
       const state = produced.get(id);
-      if (!state?.ok) return;
+      if (!state) return;
       stopSharing(id, state);
       const last = error ? ["e", JSON.stringify({ status: error.status, body: error.toBody(), headers: error.headers })] : ["end", ""];
       redis
@@ -185,7 +175,7 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
           headers: { "retry-after": "1" },
         });
       }
-      if (meta.owner === undefined || meta.owner !== (owner ?? "")) throw notFound(id);
+      if (meta.owner === undefined || meta.owner !== (owner ?? "")) throw generationNotFound(id);
 
       let woken = false;
       let resolveWait: (() => void) | null = null;
@@ -297,10 +287,6 @@ function parseCancel(message: string): { id: string; owner: string | null } | nu
     // not ours
   }
   return null;
-}
-
-function notFound(id: string): NotFoundError {
-  return new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
 }
 
 function lost(id: string): UpstreamError {

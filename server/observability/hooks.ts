@@ -15,13 +15,6 @@ export function timeUpstream<T>(record: RequestRecord | undefined, pending: Prom
   });
 }
 
-/** Notes a stream's usage on its request: metering asks the upstream for it and may hide it from the client. */
-export function streamUsage(record: RequestRecord | undefined, promptTokens: number, completionTokens: number): void {
-  if (!record) return;
-  record.noted.promptTokens = promptTokens;
-  record.noted.completionTokens = completionTokens;
-}
-
 /** Notes whose call it is (a key id, `master`), when a procedure learns it itself: an SSE follower shows a ticket, not a key. */
 export function callerKnown(record: RequestRecord | null | undefined, owner: string | null): void {
   if (record && owner) record.noted.keyId = owner;
@@ -38,7 +31,7 @@ export function cooldownStarted(record: RequestRecord | undefined, deployment: s
 }
 
 /** A small fixed set of kinds, so the label stays bounded. */
-export function failureKind(error: unknown): string {
+function failureKind(error: unknown): string {
   if (!(error instanceof LanguruError)) return "other";
   if (error.status === 504 || error.code === "timeout" || error.name === "TimeoutError") return "timeout";
   if (error.status === 429) return "rate_limit";

@@ -46,8 +46,6 @@ export interface Observability {
   track(req: IncomingMessage, res: ServerResponse, door: Door, handle: (record: RequestRecord) => void): void;
   /** Runs one tRPC call that came over a WebSocket as a request of its own (no HTTP request carries it). */
   trackCall: SocketCallTracker;
-  /** The chat service whose deployments the cooling gauge reads. */
-  setChat(chat: ChatService): void;
   started(): void;
   shuttingDown(): void;
   metrics: GatewayMetrics;
@@ -96,6 +94,8 @@ export function createObservability(options: ObservabilityOptions): Observabilit
   return {
     metrics,
     observeChat(inner) {
+      // The cooling gauge reads the deployments of the service observed.
+      chat = inner;
       labels = new ModelLabels(options.config, () => inner.models());
       return observeChat(inner, labels, streams);
     },
@@ -125,9 +125,6 @@ export function createObservability(options: ObservabilityOptions): Observabilit
       handle(record);
     },
     trackCall: (call, next) => trackSocketCall(call, next, (source) => new RequestRecord(source, "trpc", metrics, logAndCount)),
-    setChat(next) {
-      chat = next;
-    },
     started() {
       started = true;
     },

@@ -5,6 +5,10 @@
  * a 1 s probe from several places costs at most a few round trips per second.
  */
 import type { ServerResponse } from "node:http";
+import { sendJson } from "../rest/respond.js";
+
+// A probe answers the moment it is asked; no cache in between may answer for it.
+const NO_STORE = { "cache-control": "no-store" };
 
 /** What readiness depends on. */
 export interface ReadinessSources {
@@ -68,19 +72,13 @@ export function createReadiness(sources: ReadinessSources): Readiness {
 
 /** Answers `/health`. */
 export function sendHealth(res: ServerResponse): void {
-  sendProbe(res, 200, { status: "ok" });
+  sendJson(res, 200, { status: "ok" }, NO_STORE);
 }
 
 /** Answers `/ready`: 200 or 503 with what failed. */
 export async function sendReady(res: ServerResponse, readiness: Readiness): Promise<void> {
   const { ready, checks } = await readiness.check();
-  sendProbe(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", checks });
-}
-
-function sendProbe(res: ServerResponse, status: number, body: object): void {
-  const payload = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", "content-length": Buffer.byteLength(payload) });
-  res.end(payload);
+  sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready", checks }, NO_STORE);
 }
 
 function withTimeout(work: Promise<void>, ms: number): Promise<void> {

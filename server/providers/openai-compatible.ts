@@ -10,6 +10,7 @@ import { sseSplitter, type SseMessage } from "./sse.js";
 import { createTransport, type UpstreamResponse } from "./transport.js";
 import type { Provider, UpstreamRequest } from "./types.js";
 import { UpstreamAnswerError, UpstreamUnreachableError, fromUpstreamError } from "./upstream-errors.js";
+import { readText } from "../read-text.js";
 import { keepJsonText } from "./json-text.js";
 
 // An error body or a non-streamed completion larger than this is not worth reading whole.
@@ -36,7 +37,7 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
       throw failure(signal.aborted ? err : new UpstreamUnreachableError(err instanceof Error ? err : undefined), signal);
     }
     if (res.status >= 200 && res.status < 300) return res;
-    const text = await readText(res, MAX_ERROR_BODY_BYTES).catch(() => "");
+    const text = await readAnswer(res, MAX_ERROR_BODY_BYTES).catch(() => "");
     const json = asObject(parseJson(text));
     // As the openai SDK reads one: the body's `error` when the body is JSON, else the raw text as the message.
     throw failure(new UpstreamAnswerError(res.status, json?.error, res.headers, json ? undefined : text), signal);
@@ -48,7 +49,7 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
     async complete(request, signal, encoded) {
       const res = await open(encoded ?? JSON.stringify({ ...request, stream: false }), signal);
       try {
-        const text = await readText(res, MAX_BODY_BYTES);
+        const text = await readAnswer(res, MAX_BODY_BYTES);
         // Most servers end a JSON body with a newline; the text kept is the JSON itself.
         return keepJsonText(asCompletion(parseJson(text), settings.name), text.trim());
       } catch (err) {
@@ -59,7 +60,7 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
       const res = await open(encoded ?? JSON.stringify({ ...request, stream: true }), signal);
       if (!isEventStream(res.headers["content-type"])) {
         // A 200 that is not SSE: an error body in JSON, or an HTML page from a proxy; never an empty stream.
-        const answer = parseJson(await readText(res, MAX_ERROR_BODY_BYTES).catch(() => ""));
+        const answer = parseJson(await readAnswer(res, MAX_ERROR_BODY_BYTES).catch(() => ""));
         if (isRecord(answer) && isRecord(answer.error)) throw failure(upstreamFailure(answer), signal);
         throw new UpstreamError(
           `upstream '${settings.name}' answered a stream request with '${res.headers["content-type"] ?? "no content type"}', not an event stream`,
@@ -70,7 +71,7 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
     async listModels(signal) {
       try {
         const res = await transport.get("/models", signal);
-        const text = await readText(res, MAX_ERROR_BODY_BYTES * 16);
+        const text = await readAnswer(res, MAX_ERROR_BODY_BYTES * 16);
         if (res.status < 200 || res.status >= 300) throw new UpstreamAnswerError(res.status, asObject(parseJson(text))?.error, res.headers, text);
         const list = parseJson(text);
         const data = isRecord(list) && Array.isArray(list.data) ? list.data : [];
@@ -243,18 +244,16 @@ function asCompletion(result: unknown, provider: string): ChatCompletion {
   throw new UpstreamError(`upstream '${provider}' answered with something that is not a chat completion`);
 }
 
-async function readText(res: UpstreamResponse, limit: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of res.body as AsyncIterable<Buffer>) {
-    size += part.length;
-    if (size > limit) {
-      res.body.destroy();
-      throw new UpstreamError(`upstream answer larger than ${limit} bytes`);
-    }
-    parts.push(part);
-  }
-  return parts.length === 1 ? (parts[0] as Buffer).toString("utf8") : Buffer.concat(parts).toString("utf8");
+// An answer over the limit, or cut short, is not read further: its connection is closed. A cut is
+// not an error of ours to word for the client (`failure` maps it to a generic 502, details logged).
+function readAnswer(res: UpstreamResponse, limit: number): Promise<string> {
+  return readText(res.body, limit, {
+    tooLarge: () => new UpstreamError(`upstream answer larger than ${limit} bytes`),
+    cut: () => new Error("the upstream closed its answer before the end"),
+  }).catch((err: unknown) => {
+    res.body.destroy();
+    throw err;
+  });
 }
 
 function parseJson(text: string): unknown {

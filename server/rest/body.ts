@@ -2,6 +2,7 @@
 import type { IncomingMessage } from "node:http";
 import { InvalidRequestError, LanguruError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../../shared/index.js";
 import { MAX_INPUT_DEPTH, assertBoundedJson } from "../limits/index.js";
+import { readText } from "../read-text.js";
 
 /**
  * Reads and parses the body. A missing content type is read as JSON (raw HTTP clients often omit it);
@@ -15,7 +16,11 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   const declared = Number(req.headers["content-length"]);
   if (declared > limitBytes) throw tooLarge(limitBytes);
 
-  const text = await readText(req, limitBytes);
+  const text = await readText(req, limitBytes, {
+    tooLarge: () => tooLarge(limitBytes),
+    // The client cut its own upload (or the body deadline did): its doing, not a gateway fault to log as an error.
+    cut: () => new LanguruError(400, "The request body ended before it was complete.", { code: "incomplete_body" }),
+  });
   if (text.trim() === "") throw new InvalidRequestError("The request body is empty: send a JSON object.", { code: "invalid_json" });
   let parsed: unknown;
   try {
@@ -25,41 +30,6 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   }
   // Deep nesting would overflow the stack of whatever touches the value later (validation, serializers).
   return assertBoundedJson(parsed, { maxBytes: Number.POSITIVE_INFINITY, maxDepth: MAX_INPUT_DEPTH });
-}
-
-/** The body as text, from `data` events (a stream's async iterator costs several promises per chunk). */
-function readText(req: IncomingMessage, limitBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    const onData = (part: Buffer) => {
-      size += part.length;
-      if (size <= limitBytes) return void parts.push(part);
-      finish(tooLarge(limitBytes));
-    };
-    const onEnd = () => finish(null);
-    // The client cut its own upload (or the body deadline did): its doing, not a gateway fault to log as an error.
-    const onCut = () => finish(new LanguruError(400, "The request body ended before it was complete.", { code: "incomplete_body" }));
-    const finish = (err: LanguruError | null) => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onCut);
-      req.off("close", onClose);
-      if (err) {
-        // Stop reading (the rest is discarded by the lingering close, if any).
-        req.pause();
-        return reject(err);
-      }
-      resolve(parts.length === 1 ? (parts[0] as Buffer).toString("utf8") : Buffer.concat(parts).toString("utf8"));
-    };
-    const onClose = () => {
-      if (!req.complete) onCut();
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onCut);
-    req.on("close", onClose);
-  });
 }
 
 function tooLarge(limitBytes: number): PayloadTooLargeError {

@@ -6,8 +6,9 @@
  */
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { type ChatCompletionChunk, ChatCompletionParams, NotFoundError, InvalidRequestError, requestFromParams } from "../../shared/index.js";
+import { type ChatCompletionChunk, ChatCompletionParams, InvalidRequestError, requestFromParams } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
+import { generationNotFound } from "../chat/generation-mirror.js";
 import { ownerOf } from "../chat/generations.js";
 import { callerKnown } from "../observability/hooks.js";
 import { type Context, presentedKey } from "../context.js";
@@ -85,7 +86,7 @@ export const chatRouter = router({
     const release = ctx.socket?.holdStream();
     let owner: string | null = null;
     try {
-      if (input.token && !ticket) throw notFound(input.id);
+      if (input.token && !ticket) throw generationNotFound(input.id);
       owner = ticket ? ticket.owner : ownerOf(await keyCaller(ctx));
       callerKnown(ctx.record, owner);
       const batches = ctx.generations.follow(input.id, input.lastEventId, stopped, owner);
@@ -130,8 +131,4 @@ function parseGenerateEventId(eventId: string): { id: string; after: string } {
   const cut = eventId.lastIndexOf(":");
   if (cut <= 0) throw new InvalidRequestError(`'lastEventId' must be '<generation id>:<index>', got '${eventId}'`, { param: "lastEventId" });
   return { id: eventId.slice(0, cut), after: eventId.slice(cut + 1) };
-}
-
-function notFound(id: string): NotFoundError {
-  return new NotFoundError(`No generation '${id}': it ended or was never started.`, { param: "id", code: "generation_not_found" });
 }
