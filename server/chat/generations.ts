@@ -138,6 +138,10 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     }
     mirror?.ended(id, gen.error);
     notify(gen);
+    // The woken followers take the last batch within this turn; after it, only the JSON text stays buffered.
+    setImmediate(() => {
+      gen.fresh = { first: gen.chunks.length, chunks: [] };
+    });
     schedule(id, gen);
   };
 
