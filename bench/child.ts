@@ -83,20 +83,29 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(0), 1_000).unref();
     void close().then(() => process.exit(0));
   };
-  process.on("message", (message: unknown) => {
-    if (!isParentMessage(message)) return;
-    if (message.type === "close") return stop();
+  const reply = () => {
     const cpu = process.cpuUsage();
-    // Forked with --expose-gc: a full collection first, so that RSS shows what is still held.
-    if (message.gc) globalThis.gc?.();
+    const memory = process.memoryUsage();
     send({
       type: "stats",
       connections,
       cpuMs: (cpu.user + cpu.system) / 1000,
       systemMs: cpu.system / 1000,
-      rssBytes: process.memoryUsage.rss(),
-      heapUsedBytes: process.memoryUsage().heapUsed,
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
     });
+  };
+  process.on("message", (message: unknown) => {
+    if (!isParentMessage(message)) return;
+    if (message.type === "close") return stop();
+    if (!message.gc) return reply();
+    // Forked with --expose-gc: full collections, so that RSS shows what is still held. Freed buffers'
+    // memory goes back on V8's background threads after a collection, so the second one comes later.
+    globalThis.gc?.();
+    setTimeout(() => {
+      globalThis.gc?.();
+      reply();
+    }, 250);
   });
   process.on("disconnect", stop);
   const address = server.address() as AddressInfo;

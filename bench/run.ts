@@ -357,7 +357,7 @@ function targetsReport(results: TargetResult[], memory: MemoryResults): string {
       ? [
           "## Memory: slow concurrent streams",
           "",
-          "Gateway RSS (after a full GC) before, with every stream open (each had its first chunk), and after; MiB, and KiB per stream.",
+          "Gateway RSS (after full GCs) before, with every stream open (each had its first chunk), and after (tRPC: past the 10 s resume grace, which keeps finished generations on purpose); MiB, and KiB per stream.",
           "",
           table(["door", "completed", "baseline", "open", "after", "KiB/stream", "heap: baseline / open / after", "first error"], memoryRows),
           "",
