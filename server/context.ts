@@ -29,6 +29,12 @@ export interface SocketInfo {
   isOpen(): boolean;
   /** Marks a stream open on this socket until the returned function is called (shutdown waits for it). */
   holdStream(): () => void;
+  /**
+   * Null while the socket takes more; else settles once the peer read what is queued (or the
+   * socket closed, or `signal` aborted). A client that stops reading must not make us queue a
+   * stream's whole output for it: its generation is already buffered once.
+   */
+  whenWritable(signal: AbortSignal): Promise<void> | null;
 }
 
 /** The context every procedure receives. */

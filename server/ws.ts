@@ -37,6 +37,9 @@ interface SocketState extends SocketInfo {
 
 const states = new WeakMap<WebSocket, SocketState>();
 
+/** Queued bytes past which a stream waits for its socket to drain (many streams share one socket). */
+const QUEUE_HIGH_WATER_BYTES = 1024 * 1024;
+
 /** What a procedure may know about the socket it runs on; one per connection. */
 export function socketInfo(ws: WebSocket): SocketInfo {
   let state = states.get(ws);
@@ -53,6 +56,22 @@ export function socketInfo(ws: WebSocket): SocketInfo {
           created.streams--;
           if (created.streams === 0) ws.emit("languru:idle");
         };
+      },
+      whenWritable(signal) {
+        if (ws.bufferedAmount < QUEUE_HIGH_WATER_BYTES || ws.readyState !== ws.OPEN || signal.aborted) return null;
+        const socket = socketOf(ws);
+        return new Promise<void>((resolve) => {
+          const done = () => {
+            socket?.off("drain", done);
+            ws.off("close", done);
+            signal.removeEventListener("abort", done);
+            resolve();
+          };
+          // Over the high-water mark the socket's last write returned false, so a `drain` will come.
+          socket?.on("drain", done);
+          ws.on("close", done);
+          signal.addEventListener("abort", done);
+        });
       },
     };
     state = created;
@@ -108,13 +127,17 @@ export function attachWebSocketDoor(options: WebSocketDoorOptions): WebSocketDoo
 
 /** Frames sent in the same event-loop turn (many streams share a socket) leave in one write. */
 function sendInTurns(ws: WebSocket): void {
-  // `ws` keeps its net.Socket private; it is the only way to batch frames without changing them.
-  const socket = (ws as unknown as { _socket?: Duplex })._socket;
+  const socket = socketOf(ws);
   const send = ws.send.bind(ws) as (...args: unknown[]) => void;
   ws.send = ((...args: unknown[]) => {
     coalesceWrites(socket);
     send(...args);
   }) as typeof ws.send;
+}
+
+// `ws` keeps its net.Socket private; it is the only way to batch frames or hear `drain`.
+function socketOf(ws: WebSocket): Duplex | undefined {
+  return (ws as unknown as { _socket?: Duplex })._socket;
 }
 
 function refuse(socket: Duplex, status: string): void {

@@ -5,6 +5,7 @@
  * inputs that refuse typos while `extra_body` carries provider fields to the upstream.
  */
 import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import path from "node:path";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +13,7 @@ import { EventSource } from "eventsource";
 import { WebSocket } from "ws";
 import { AuthenticationError, createLanguruClient, InvalidRequestError, type ChatCompletionChunk, type ChatCompletionParams } from "../client/index.js";
 import { createKey, MASTER_KEY, startKeyedGateway, tempDir } from "./helpers/access.js";
-import { completion, startFakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
+import { completion, startFakeUpstream, stream, type FakeUpstream } from "./helpers/fake-upstream.js";
 import { sdk, startGateway, upstreamProvider, type TestGateway } from "./helpers/gateway.js";
 import { startTcpProxy } from "./helpers/tcp-proxy.js";
 
@@ -327,6 +328,53 @@ describe("WebSocket limits and failures", () => {
     expect((await client.chat.completions({ model: "echo", prompt: "still here" })).choices[0]?.message.content).toBe("still here");
     await client.close();
     await gateway.close(100);
+  });
+
+  it("a client that stops reading its socket does not make the gateway queue the streams' output for it", { timeout: 30_000 }, async () => {
+    const upstream = await startFakeUpstream();
+    const gateway = await startGateway({ providers: [upstreamProvider(upstream.baseURL, ["big"], { name: "up" })] });
+    const piece = "x".repeat(20_000);
+    const base = { id: "chatcmpl-big", object: "chat.completion.chunk", created: 1_700_000_000, model: "big" };
+    const frames = Array.from({ length: 100 }, (_, i) => ({
+      ...base,
+      choices: [{ index: 0, delta: { content: piece }, finish_reason: i === 99 ? "stop" : null, logprobs: null }],
+    }));
+    upstream.otherwise(stream(frames));
+    const serverSockets: Duplex[] = [];
+    gateway.server.on("upgrade", (_req: IncomingMessage, socket: Duplex) => serverSockets.push(socket));
+    const ws = new WebSocket(`${gateway.baseURL.replace("http", "ws")}/trpc`);
+    await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+    const received = new Map<number, number>();
+    const stopped = new Set<number>();
+    ws.on("message", (data: Buffer) => {
+      // A tracked event: { id: "<generation>:<index>", data: chunks }, in the superjson envelope.
+      const message = JSON.parse(data.toString()) as { id: number; result?: { type: string; data?: { json: { data: ChatCompletionChunk[] } } } };
+      if (message.result?.type === "stopped") stopped.add(message.id);
+      for (const chunk of message.result?.data?.json.data ?? []) {
+        received.set(message.id, (received.get(message.id) ?? 0) + (chunk.choices[0]?.delta.content?.length ?? 0));
+      }
+    });
+    // The client stops reading: once the kernel's buffers are full, what the gateway sends waits in its process.
+    (ws as unknown as { _socket: Duplex })._socket.pause();
+    const streams = 8;
+    for (let id = 1; id <= streams; id++) {
+      const input = { model: "big", messages: [{ role: "user", content: `hi ${id}` }] };
+      ws.send(JSON.stringify({ id, method: "subscription", params: { path: "chat.generate", input: superjson.serialize(input) } }));
+    }
+    // Every generation ran to its end upstream (16 MB in all, buffered once by the gateway) ...
+    await expect.poll(() => upstream.calls.length, { timeout: 10_000 }).toBe(streams);
+    await expect.poll(() => gateway.services.generations.running(), { timeout: 10_000 }).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // ... while the socket's queue stayed near its 1 MiB mark instead of holding every stream's output again.
+    expect(serverSockets).toHaveLength(1);
+    expect(serverSockets[0]?.writableLength).toBeLessThan(4 * 1024 * 1024);
+    // Reading again, the client gets every stream whole.
+    (ws as unknown as { _socket: Duplex })._socket.resume();
+    await expect.poll(() => stopped.size, { timeout: 20_000 }).toBe(streams);
+    expect([...received.values()]).toEqual(Array(streams).fill(100 * piece.length));
+    ws.close();
+    await gateway.close(100);
+    await upstream.close();
   });
 
   it("a gateway that goes away mid-stream ends the stream with a ConnectionError after reconnectTimeoutMs", async () => {

@@ -64,8 +64,11 @@ export const chatRouter = router({
       if (lastEventId) ({ id, after } = parseGenerateEventId(lastEventId));
       else ({ id } = await ctx.generations.start({ ...requestFromParams(params), stream: true }, ctx.caller, stopped, ctx.record ?? undefined));
       const generation = id;
-      for await (const { first, chunks } of ctx.generations.follow(generation, after, stopped, ownerOf(ctx.caller)))
+      for await (const { first, chunks } of ctx.generations.follow(generation, after, stopped, ownerOf(ctx.caller))) {
+        const queued = ctx.socket?.whenWritable(stopped);
+        if (queued) await queued;
         yield tracked(`${generation}:${first + chunks.length - 1}`, chunks);
+      }
     } catch (err) {
       throw toTRPCError(err);
     } finally {
@@ -91,6 +94,8 @@ export const chatRouter = router({
       callerKnown(ctx.record, owner);
       const batches = ctx.generations.follow(input.id, input.lastEventId, stopped, owner);
       for await (const { first, chunks } of batches) {
+        const queued = ctx.socket?.whenWritable(stopped);
+        if (queued) await queued;
         for (let i = 0; i < chunks.length; i++) yield tracked(String(first + i), chunks[i] as ChatCompletionChunk);
       }
     } catch (err) {
