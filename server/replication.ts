@@ -7,6 +7,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { GenerationMirror } from "./chat/generation-mirror.js";
 import { createRedisGenerationMirror } from "./chat/redis-generations.js";
+import { redisReady } from "./redis-ready.js";
 import { createSharedHealth, type SharedHealth } from "./routing/shared-health.js";
 
 /** The shared pieces and their connections. */
@@ -16,21 +17,6 @@ export interface Replication {
   /** Resolves once both connections are up, or after a short wait (Redis down: the replica serves locally). */
   ready: Promise<void>;
   close(): Promise<void>;
-}
-
-// A replica starting while Redis is down should not wait long: it serves its own generations until Redis is back.
-const CONNECT_WAIT_MS = 2_000;
-
-function connected(redis: Redis): Promise<void> {
-  if (redis.status === "ready") return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, CONNECT_WAIT_MS);
-    timer.unref();
-    redis.once("ready", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 /** Opens two Redis connections (commands, pub/sub) for replication. */
@@ -45,6 +31,16 @@ export function openReplication(options: { redisUrl: string; prefix: string; gra
   const mirror = createRedisGenerationMirror({ redis, subscriber, prefix: options.prefix, graceMs: options.graceMs, log });
   const health = createSharedHealth({ redis, subscriber, prefix: options.prefix, log });
   // Without this, the first generations after startup would find the command connection not yet up and stay local.
-  const ready = Promise.all([connected(redis), connected(subscriber)]).then(() => undefined);
-  return { mirror, health, ready, close: () => mirror.close() };
+  const ready = Promise.all([redisReady(redis), redisReady(subscriber)]).then(() => undefined);
+  return {
+    mirror,
+    health,
+    ready,
+    // The mirror and the shared health use these connections; they are this module's to close.
+    async close() {
+      await mirror.close();
+      subscriber.disconnect();
+      redis.disconnect();
+    },
+  };
 }

@@ -5,6 +5,7 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { createBudgets, createLimiter } from "../limits/index.js";
+import { redisReady } from "../redis-ready.js";
 import { createStore } from "../store/index.js";
 import { createLedger } from "../usage/index.js";
 import { createAdmin, type Admin } from "./admin.js";
@@ -23,9 +24,6 @@ export interface AccessRuntime {
   /** For the readiness probe: a store round trip, and whether Redis is connected (null when not configured). */
   health: { store(): Promise<void>; redis(): boolean | null };
 }
-
-// A replica starting while Redis is down should not wait long: it counts in memory until Redis is back.
-const REDIS_CONNECT_WAIT_MS = 2_000;
 
 /** Opens everything access control needs. */
 export function openAccess(config: AccessConfig & { masterKey: string }, log: Logger): AccessRuntime {
@@ -84,15 +82,4 @@ function connectRedis(url: string, log: Logger): Redis {
     down = false;
   });
   return redis;
-}
-
-function redisReady(redis: Redis): Promise<void> {
-  if (redis.status === "ready") return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, REDIS_CONNECT_WAIT_MS);
-    redis.once("ready", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }

@@ -250,8 +250,6 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
 
     async close() {
       for (const [id, state] of [...produced]) stopSharing(id, state);
-      subscriber.disconnect();
-      redis.disconnect();
     },
   };
 }
