@@ -19,9 +19,15 @@ export class Scrape {
     return this.families.find((f) => f.name === name);
   }
 
-  /** Sum of the values (counters, gauges) or observation counts (histograms) of every series whose labels include `labels`; 0 when none. */
+  /**
+   * Sum of the values (counters, gauges) or observation counts (histograms) of every series whose
+   * labels include `labels`; 0 when none. A family that is not exposed at all throws: a misspelt
+   * name must not read as a zero that an assertion then agrees with.
+   */
   value(name: string, labels: Record<string, string> = {}): number {
-    const histogram = this.family(name)?.type === "HISTOGRAM";
+    const family = this.family(name);
+    if (!family) throw new Error(`no metric family '${name}' in the scrape`);
+    const histogram = family.type === "HISTOGRAM";
     // prom-client writes a labelled histogram series by series, so one name can head several families here.
     const samples = this.series.filter((f) => f.name === (histogram ? `${name}_count` : name)).flatMap((f) => f.metrics);
     return samples.filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)).reduce((sum, m) => sum + Number(m.value ?? 0), 0);
