@@ -6,7 +6,7 @@
  * Settings (environment): BENCH_SECONDS (3) per row at BENCH_CONCURRENCY (16), then
  * BENCH_SERIAL_SECONDS (0.75) at concurrency 1 for unloaded latency, both split over BENCH_ROUNDS (3)
  * interleaved rounds, each after BENCH_WARMUP_SECONDS (0.15); BENCH_ONLY=id,id to run some rows;
- * BENCH_EXTRA=1 to add the diagnostic `echo` rows; BENCH_CPU_PROF=<dir> to profile the gateway;
+ * BENCH_EXTRA=1 to add the diagnostic `echo` rows; BENCH_CPU_PROF=<dir> to profile the gateways and the bare proxy;
  * BENCH_PEERS=1 to add the Portkey rows; BENCH_SLOW_STREAMS (2000) and BENCH_SOAK_REQUESTS (100000)
  * size the memory phases (0 skips them); BENCH_JSON (bench/last-run.json) is where the results go.
  * Every target of issue 8 is printed with its ratio and PASS/MISS, and written to the JSON too.
@@ -401,7 +401,8 @@ async function main(): Promise<void> {
   if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
   const profile = settings.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${settings.cpuProfDir}`] : [];
   const [proxy, gateway, gatewayKeys] = await Promise.all([
-    forkServer({ role: "proxy", upstream: upstream.url }),
+    // The bare proxy is profiled too: its profile is the floor the gateway's is read against.
+    forkServer({ role: "proxy", upstream: upstream.url, nodeFlags: profile }),
     forkServer({ role: "gateway", upstream: upstream.url, nodeFlags: ["--expose-gc", ...profile] }),
     forkServer({ role: "gateway-keys", upstream: upstream.url, nodeFlags: ["--expose-gc", ...profile] }),
   ]);
@@ -481,7 +482,7 @@ async function main(): Promise<void> {
     )}\n`,
   );
   log(`results written to ${settings.jsonPath}`);
-  if (settings.cpuProfDir) log(`gateway CPU profile written to ${settings.cpuProfDir}`);
+  if (settings.cpuProfDir) log(`CPU profiles of the gateways and the bare proxy written to ${settings.cpuProfDir}`);
   clearTimeout(watchdog);
   // Keep-alive sockets of the SDK's fetch would otherwise hold the process open.
   // A peer that fails (Portkey's stream row, see BENCHMARKS.md) is reported, not a failed bench.
