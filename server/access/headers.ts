@@ -27,7 +27,8 @@ export function retryAfter(window: WindowState | null): Record<string, string> {
 export function formatDuration(ms: number): string {
   const rounded = Math.max(0, Math.round(ms));
   if (rounded < 1000) return `${rounded}ms`;
-  if (rounded < 60_000) return `${Number((rounded / 1000).toFixed(3))}s`;
+  // A whole number of ms over 1000 prints with at most three decimals and no trailing zeros (1.5s).
+  if (rounded < 60_000) return `${rounded / 1000}s`;
   const minutes = Math.floor(rounded / 60_000);
-  return `${minutes}m${Number(((rounded % 60_000) / 1000).toFixed(3))}s`;
+  return `${minutes}m${(rounded % 60_000) / 1000}s`;
 }
