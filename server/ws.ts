@@ -10,6 +10,7 @@ import { getErrorShape, transformTRPCResponse, TRPCError, type AnyTRPCRouter } f
 import { applyWSSHandler, type CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import { coalesceWrites } from "./coalesce-writes.js";
+import { batchSplicingEncoder } from "./ws-encoder.js";
 import type { Context, SocketInfo } from "./context.js";
 
 /** What `attachWebSocketDoor` needs. */
@@ -94,6 +95,7 @@ export function attachWebSocketDoor(options: WebSocketDoorOptions): WebSocketDoo
     wss,
     router: options.router,
     createContext: options.createContext,
+    experimental_encoder: batchSplicingEncoder,
     // Pings find sockets whose peer vanished without a FIN (a laptop lid, a NAT timeout).
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
   });

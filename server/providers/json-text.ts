@@ -13,6 +13,11 @@ export function keepJsonText<T>(value: T, text: string): T {
   return value;
 }
 
+/** The upstream's single-line text for `value`, if it is a value an upstream sent and nothing changed. */
+export function keptJsonText(value: unknown): string | undefined {
+  return typeof value === "object" && value !== null ? texts.get(value) : undefined;
+}
+
 /** The value as single-line JSON: the upstream's text when it is the value it sent, else `JSON.stringify`. */
 export function jsonTextOf(value: unknown): string {
   return (typeof value === "object" && value !== null && texts.get(value)) || JSON.stringify(value);

@@ -1,0 +1,59 @@
+/**
+ * The WebSocket door's message encoder: tRPC's JSON encoder, except for a stream's batch of chunks
+ * that reach the client as the upstream sent them. Their JSON text is kept (`json-text.ts`), so the
+ * message is spliced from it instead of `JSON.stringify` walking every chunk again: the same wire
+ * form, as the REST door writes an upstream's bytes. Anything else, or a message of another shape
+ * than tRPC's data message, goes through `JSON.stringify` unchanged.
+ */
+import { type Encoder, jsonEncoder } from "@trpc/server/adapters/ws";
+import { keptJsonText } from "./providers/json-text.js";
+
+/** Encodes tRPC's WebSocket messages. */
+export const batchSplicingEncoder: Encoder = {
+  encode: (message) => splicedBatch(message) ?? JSON.stringify(message),
+  decode: (data) => jsonEncoder.decode(data),
+};
+
+const MESSAGE_KEYS = new Set(["id", "jsonrpc", "result"]);
+const RESULT_KEYS = new Set(["type", "id", "data"]);
+
+/**
+ * `{ id, jsonrpc?, result: { type: "data", id?, data: { json: { id, data: [chunk, ...] } } } }` (a
+ * tracked batch in superjson's plain-JSON form) with every chunk's text kept: that message as JSON.
+ * Null for any other message, so that it is stringified as usual.
+ */
+function splicedBatch(message: unknown): string | null {
+  if (!isRecord(message) || !onlyKeys(message, MESSAGE_KEYS)) return null;
+  const result = message.result;
+  if (!isRecord(result) || result.type !== "data" || !onlyKeys(result, RESULT_KEYS)) return null;
+  const data = result.data;
+  if (!isRecord(data) || !onlyKeys(data, JSON_KEY)) return null;
+  const envelope = data.json;
+  if (!isRecord(envelope) || typeof envelope.id !== "string" || !Array.isArray(envelope.data) || !onlyKeys(envelope, ENVELOPE_KEYS)) return null;
+  const chunks: unknown[] = envelope.data;
+  if (chunks.length === 0) return null;
+  const texts: string[] = new Array(chunks.length);
+  for (let i = 0; i < chunks.length; i++) {
+    const text = keptJsonText(chunks[i]);
+    if (text === undefined) return null;
+    texts[i] = text;
+  }
+  let out = `{"id":${JSON.stringify(message.id)}`;
+  if (message.jsonrpc !== undefined) out += `,"jsonrpc":${JSON.stringify(message.jsonrpc)}`;
+  out += ',"result":{"type":"data"';
+  if (result.id !== undefined) out += `,"id":${JSON.stringify(result.id)}`;
+  return `${out},"data":{"json":{"id":${JSON.stringify(envelope.id)},"data":[${texts.join(",")}]}}}}`;
+}
+
+const JSON_KEY = new Set(["json"]);
+const ENVELOPE_KEYS = new Set(["id", "data"]);
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** True when every own enumerable key of `value` is one of `keys` (absent ones are fine). */
+function onlyKeys(value: Record<string, unknown>, keys: Set<string>): boolean {
+  for (const key in value) if (!keys.has(key)) return false;
+  return true;
+}
