@@ -21,14 +21,25 @@ function statusOf(record: RequestRecord, err: unknown): number {
   return error.status;
 }
 
-/** Runs `next` (the rest of the procedure) with a record of its own; emits the record when the call, or its stream, ends. */
+/**
+ * Runs `next` (the rest of the procedure) with a record of its own; emits the record when the call,
+ * or its stream, ends. `next` may fail by returning a failed result or by throwing.
+ */
 export async function trackSocketCall<R extends { ok: boolean }>(
   call: SocketCall,
   next: (record: RequestRecord) => Promise<R>,
   open: (source: RequestSource) => RequestRecord,
 ): Promise<R> {
   const record = open({ requestId: randomUUID(), method: "WS", path: call.path.slice(0, 200) });
-  const result = await next(record);
+  let result: R;
+  try {
+    result = await next(record);
+  } catch (err) {
+    // Refused before the procedure ran (its input, its key): the same answer as a failed result.
+    tagError(err, record.requestId);
+    record.responseEnded(statusOf(record, err));
+    throw err;
+  }
   if (!result.ok) {
     const error = (result as unknown as { error: unknown }).error;
     tagError(error, record.requestId);
