@@ -1,8 +1,9 @@
 /**
  * The provider for every OpenAI-compatible upstream (OpenAI, Azure, Ollama, vLLM, Groq, OpenRouter):
- * one kind, parameterised by base URL, key and headers, over the lean transport (undici `Pool`) with
- * SSE parsed in `sse.ts`. Errors are mapped through the `openai` SDK's error classes, so that both
- * paths classify an upstream answer the same way. No timers here: the attempt pipeline owns them.
+ * one kind, parameterised by base URL, key and headers, over the lean transport (`node:http`,
+ * `transport.ts`) with SSE parsed in `sse.ts`. An upstream's error answer becomes an
+ * `UpstreamAnswerError` (worded as the openai SDK words it) and is mapped to our errors in one place,
+ * `upstream-errors.ts`. No timers here: the attempt pipeline owns them.
  */
 import { UpstreamError, isRecord, type ChatCompletion, type ChatCompletionChunk } from "../../shared/index.js";
 import type { ProviderSettings } from "../config.js";
