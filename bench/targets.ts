@@ -110,6 +110,14 @@ export function evaluateTargets(rows: Map<string, RowFigures>, memory: MemoryFig
       bound: "≤ 40 KiB",
       pass: perStream === null ? (m ? false : null) : perStream <= 40,
     });
+    // RSS also moves with what the allocator kept from earlier phases; the V8 heap is what the streams hold.
+    out.push({
+      target: `V8 heap per open stream, ${label} (no target)`,
+      compared: m ? "(open − baseline) heap in use / streams, KiB" : "not run",
+      value: m ? (m.heapBytes[1] - m.heapBytes[0]) / m.streams / KIB : null,
+      bound: "reported",
+      pass: null,
+    });
     out.push({
       target: `RSS back within 10 % of baseline after the slow streams, ${label}`,
       compared: m ? "after / baseline" : "not run",
