@@ -45,6 +45,7 @@ const QUEUE_HIGH_WATER_BYTES = 1024 * 1024;
 export function socketInfo(ws: WebSocket): SocketInfo {
   let state = states.get(ws);
   if (!state) {
+    let drained: Promise<void> | null = null;
     const created: SocketState = {
       streams: 0,
       isOpen: () => ws.readyState === ws.OPEN,
@@ -60,19 +61,20 @@ export function socketInfo(ws: WebSocket): SocketInfo {
       },
       whenWritable(signal) {
         if (ws.bufferedAmount < QUEUE_HIGH_WATER_BYTES || ws.readyState !== ws.OPEN || signal.aborted) return null;
-        const socket = socketOf(ws);
-        return new Promise<void>((resolve) => {
+        // One wait per socket, shared by its streams: thousands of them may be waiting at once.
+        drained ??= new Promise<void>((resolve) => {
+          const socket = socketOf(ws);
           const done = () => {
             socket?.off("drain", done);
             ws.off("close", done);
-            signal.removeEventListener("abort", done);
+            drained = null;
             resolve();
           };
           // Over the high-water mark the socket's last write returned false, so a `drain` will come.
           socket?.on("drain", done);
           ws.on("close", done);
-          signal.addEventListener("abort", done);
         });
+        return untilOrAborted(drained, signal);
       },
     };
     state = created;
@@ -135,6 +137,18 @@ function sendInTurns(ws: WebSocket): void {
     coalesceWrites(socket);
     send(...args);
   }) as typeof ws.send;
+}
+
+/** Settles when `promise` does or `signal` aborts, whichever is first. */
+function untilOrAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    signal.addEventListener("abort", done, { once: true });
+    void promise.then(done);
+  });
 }
 
 // `ws` keeps its net.Socket private; it is the only way to batch frames or hear `drain`.

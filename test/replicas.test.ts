@@ -120,6 +120,25 @@ describe.skipIf(!REDIS_URL)("replicas sharing Redis", () => {
     expect(upstream.calls.filter((c) => c.path === "/v1/chat/completions")).toHaveLength(1);
   });
 
+  it("a follow on B right after chat.start on A finds the generation, even when A's Redis link is slow", async () => {
+    // A third replica whose Redis commands take 150 ms each way: registering a generation is slow.
+    const redisUrl = new URL(REDIS_URL!);
+    const slowLink = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) }, { delayMs: 150 });
+    const slowRedis = new URL(REDIS_URL!);
+    slowRedis.port = String(slowLink.port);
+    const slow = await startReplica({ REDIS_URL: slowRedis.toString() });
+    try {
+      upstream.otherwise(stream(wordFrames, { delayMs: 20 }));
+      const { id } = await trpcClient(slow.url).chat.start.mutate({ model: "slow", prompt: "go" });
+      // No pause: the id goes straight to another replica, as a balancer without sticky sessions would send it.
+      const chunks = await follow(trpcClient(b.url), { id });
+      expect(text(chunks)).toBe(WORDS.join(" "));
+    } finally {
+      slow.child.kill("SIGKILL");
+      await slowLink.close();
+    }
+  });
+
   it("resumes on the other replica after lastEventId, with nothing lost or repeated", async () => {
     upstream.otherwise(stream(wordFrames, { delayMs: 30 }));
     const { id } = await trpcClient(a.url).chat.start.mutate({ model: "slow", prompt: "go" });

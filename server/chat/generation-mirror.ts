@@ -23,8 +23,11 @@ export function generationNotFound(id: string): NotFoundError {
 
 /** Hooks a local generation store calls, and the remote half it falls back to. */
 export interface GenerationMirror {
-  /** A generation started on this replica; `owner` is the key id allowed to follow it. */
-  started(id: string, owner: string | null): void;
+  /**
+   * A generation started on this replica; `owner` is the key id allowed to follow it. Settles once
+   * other replicas can find it (or sharing failed: then it is followed on this replica only).
+   */
+  started(id: string, owner: string | null): Promise<void>;
   /** Its chunk at `index` as JSON (indexes are consecutive from 0). */
   chunk(id: string, index: number, json: string): void;
   /** It ended: `error` is null when it completed. */

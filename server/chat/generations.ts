@@ -193,9 +193,13 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
         owner: ownerOf(caller),
       };
       generations.set(id, gen);
-      mirror?.started(id, gen.owner);
+      const shared = mirror?.started(id, gen.owner);
       schedule(id, gen);
       void pump(id, gen, stream);
+      // The id may go to another replica at once (an SSE follow, a resume): it must find the
+      // generation there, so the id is handed out once the registration is in (or, Redis being
+      // slow, after a short bound: then a follower elsewhere may still see it as not found).
+      if (shared) await settledWithin(shared, MIRROR_REGISTER_WAIT_MS);
       return { id, route, headers };
     },
 
@@ -268,6 +272,21 @@ function batchFrom(gen: Generation, next: number): ChunkBatch {
   const chunks: ChatCompletionChunk[] = [];
   for (let i = next; i < gen.chunks.length; i++) chunks.push(JSON.parse(gen.chunks[i] as string) as ChatCompletionChunk);
   return { first: next, chunks };
+}
+
+// How long a start waits for its generation to be registered with the other replicas.
+const MIRROR_REGISTER_WAIT_MS = 1_000;
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    promise.then(done, done);
+  });
 }
 
 function resumePosition(lastEventId: string | null | undefined): number {

@@ -118,7 +118,7 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
       const lease = setInterval(() => void renew(id), Math.max(100, Math.floor(leaseMs / 3)));
       lease.unref();
       produced.set(id, { count: 0, lease });
-      redis
+      return redis
         .multi()
         .hset(key(id, "meta"), "owner", owner ?? "")
         .pexpire(key(id, "meta"), LIVE_TTL_MS)

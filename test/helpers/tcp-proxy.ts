@@ -1,4 +1,7 @@
-/** A TCP pass-through on a real socket that a test can cut (every connection dropped, new ones refused) and restore: a store outage on demand. */
+/**
+ * A TCP pass-through on a real socket that a test can cut (every connection dropped, new ones
+ * refused) and restore: a store outage on demand; or a slow link, each piece of data delayed.
+ */
 import { createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { pipeTo } from "./tcp-pipe.js";
@@ -12,14 +15,14 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-/** Proxies 127.0.0.1:<random port> to `target`. */
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+/** Proxies 127.0.0.1:<random port> to `target`; `delayMs` makes it a slow link. */
+export async function startTcpProxy(target: { host: string; port: number }, options: { delayMs?: number } = {}): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let down = false;
   const server = createServer((client) => {
     client.on("error", () => undefined);
     if (down) return void client.destroy();
-    pipeTo(client, target, sockets);
+    pipeTo(client, target, sockets, options.delayMs);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
