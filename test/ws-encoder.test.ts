@@ -28,7 +28,10 @@ describe("the WebSocket encoder", () => {
   });
 
   it("uses the upstream's own bytes for each chunk (not a second serialization)", () => {
-    const spaced = chunk(0, '{ "id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "w0 \\"é\\""}, "finish_reason": null}] }');
+    const spaced = chunk(
+      0,
+      '{ "id": "chatcmpl-1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": "w0 \\"é\\""}, "finish_reason": null}] }',
+    );
     const message = dataMessage(1, [spaced, chunk(1)]);
     const encoded = batchSplicingEncoder.encode(message) as string;
     expect(encoded).toContain('{ "id": "chatcmpl-1", "object"');

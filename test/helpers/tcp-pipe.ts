@@ -13,8 +13,7 @@ export function pipeTo(client: Socket, target: { host: string; port: number }, s
     s.on("error", () => undefined);
   }
   if (delayMs > 0) {
-    const later = (from: Socket, to: Socket) =>
-      from.on("data", (data: Buffer) => setTimeout(() => to.destroyed || to.write(data), delayMs));
+    const later = (from: Socket, to: Socket) => from.on("data", (data: Buffer) => setTimeout(() => to.destroyed || to.write(data), delayMs));
     later(client, upstream);
     later(upstream, client);
   } else client.pipe(upstream).pipe(client);
