@@ -23,9 +23,9 @@ const RESULT_KEYS = new Set(["type", "id", "data"]);
  * Null for any other message, so that it is stringified as usual.
  */
 function splicedBatch(message: unknown): string | null {
-  if (!isRecord(message) || !onlyKeys(message, MESSAGE_KEYS)) return null;
+  if (!isRecord(message) || !onlyKeys(message, MESSAGE_KEYS) || !isId(message.id)) return null;
   const result = message.result;
-  if (!isRecord(result) || result.type !== "data" || !onlyKeys(result, RESULT_KEYS)) return null;
+  if (!isRecord(result) || result.type !== "data" || !onlyKeys(result, RESULT_KEYS) || (result.id !== undefined && !isId(result.id))) return null;
   const data = result.data;
   if (!isRecord(data) || !onlyKeys(data, JSON_KEY)) return null;
   const envelope = data.json;
@@ -47,6 +47,11 @@ function splicedBatch(message: unknown): string | null {
 
 const JSON_KEY = new Set(["json"]);
 const ENVELOPE_KEYS = new Set(["id", "data"]);
+
+/** What `JSON.stringify` writes as itself: a call id is a string, a number or null. */
+function isId(value: unknown): value is string | number | null {
+  return value === null || typeof value === "string" || (typeof value === "number" && Number.isFinite(value));
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -39,7 +39,7 @@ describe("the WebSocket encoder", () => {
   });
 
   it("keeps a client's call id intact, whatever it holds", () => {
-    for (const id of ['"},"x":1,{"', "\u2028\u0000", 12.5, "a".repeat(1000)]) {
+    for (const id of ['"},"x":1,{"', "\u2028\u0000", 12.5, null, "a".repeat(1000)]) {
       const message = dataMessage(id, [chunk(0)]);
       expect(batchSplicingEncoder.encode(message)).toBe(JSON.stringify(message));
     }
@@ -55,6 +55,9 @@ describe("the WebSocket encoder", () => {
       { id: 1, error: { json: { message: "x", code: -32600 } } },
       { id: 1, result: { type: "data", data: plainFirstOutput.serialize([chunk(0)]) } },
       { id: 1, result: { type: "data", data: { json: { id: "g:1", data: [chunk(0)], more: 1 } } } },
+      { ...dataMessage(1, [chunk(0)]), id: undefined },
+      dataMessage({ not: "an id" }, [chunk(0)]),
+      dataMessage(Number.NaN, [chunk(0)]),
       "not an object",
     ];
     for (const message of others) expect(batchSplicingEncoder.encode(message)).toBe(JSON.stringify(message));
