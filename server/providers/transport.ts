@@ -69,7 +69,13 @@ export function createTransport(options: TransportOptions): Transport {
 
   const exchange = (method: string, path: string, headers: OutgoingHttpHeaders, signal: AbortSignal, body?: string) =>
     new Promise<UpstreamResponse>((resolve, reject) => {
-      const req = send({ ...target, method, path: `${prefix}${path}${base.search}`, headers, signal });
+      if (signal.aborted) return reject(abortError(signal));
+      const req = send({ ...target, method, path: `${prefix}${path}${base.search}`, headers });
+      // One listener for the whole exchange, instead of the `signal` option (which also attaches
+      // end-of-stream watchers to the request): an abort destroys the request, its socket with it.
+      const onAbort = () => req.destroy(abortError(signal));
+      signal.addEventListener("abort", onAbort, { once: true });
+      req.once("close", () => signal.removeEventListener("abort", onAbort));
       req.once("response", (res) => {
         // Whoever reads the body sees its errors; one left unread (a consumer gone) must not crash the process.
         res.on("error", ignore);
@@ -97,6 +103,11 @@ export function createTransport(options: TransportOptions): Transport {
 }
 
 function ignore(): void {}
+
+/** What an aborted exchange fails with, as Node's own `signal` option words it. */
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error("The operation was aborted", { cause: signal.reason }), { name: "AbortError", code: "ABORT_ERR" });
+}
 
 function lowerCased(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
