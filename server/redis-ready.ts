@@ -10,11 +10,15 @@ const CONNECT_WAIT_MS = 2_000;
 export function redisReady(redis: Redis, waitMs = CONNECT_WAIT_MS): Promise<void> {
   if (redis.status === "ready") return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, waitMs);
-    timer.unref();
-    redis.once("ready", () => {
+    const ready = () => {
       clearTimeout(timer);
       resolve();
-    });
+    };
+    const timer = setTimeout(() => {
+      redis.off("ready", ready);
+      resolve();
+    }, waitMs);
+    timer.unref();
+    redis.once("ready", ready);
   });
 }

@@ -7,7 +7,6 @@
  * path, so the wire stays exactly superjson's and any superjson client reads it.
  */
 import superjson from "superjson";
-import { keptJsonText } from "./providers/json-text.js";
 
 // Deeper than any output we make; past it superjson decides (and JSON.stringify would too).
 const MAX_DEPTH = 64;
@@ -29,8 +28,6 @@ export function isPlainJson(value: unknown, depth: number): boolean {
     case "object": {
       if (value === null) return true;
       if (depth >= MAX_DEPTH) return false;
-      // Parsed from an upstream's JSON text and unchanged since (a chunk, a completion): no walk needed.
-      if (keptJsonText(value) !== undefined) return true;
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
         return true;

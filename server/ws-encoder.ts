@@ -18,9 +18,10 @@ const MESSAGE_KEYS = new Set(["id", "jsonrpc", "result"]);
 const RESULT_KEYS = new Set(["type", "id", "data"]);
 
 /**
- * `{ id, jsonrpc?, result: { type: "data", id?, data: { json: { id, data: [chunk, ...] } } } }` (a
- * tracked batch in superjson's plain-JSON form) with every chunk's text kept: that message as JSON.
- * Null for any other message, so that it is stringified as usual.
+ * `{ id, jsonrpc?, result: { type: "data", data: { json: { id, data: [chunk, ...] } }, id? } }` (a
+ * tracked batch in superjson's plain-JSON form) with every chunk's text kept: that message as
+ * `JSON.stringify` would write it, keys in the same order. Null for any other message, so that it
+ * is stringified as usual.
  */
 function splicedBatch(message: unknown): string | null {
   if (!isRecord(message) || !onlyKeys(message, MESSAGE_KEYS) || !isId(message.id)) return null;
@@ -38,11 +39,22 @@ function splicedBatch(message: unknown): string | null {
     if (text === undefined) return null;
     texts[i] = text;
   }
-  let out = `{"id":${JSON.stringify(message.id)}`;
-  if (message.jsonrpc !== undefined) out += `,"jsonrpc":${JSON.stringify(message.jsonrpc)}`;
-  out += ',"result":{"type":"data"';
-  if (result.id !== undefined) out += `,"id":${JSON.stringify(result.id)}`;
-  return `${out},"data":{"json":{"id":${JSON.stringify(envelope.id)},"data":[${texts.join(",")}]}}}}`;
+  const batch = `[${texts.join(",")}]`;
+  const envelopeText = objectText(envelope, (key) => (key === "data" ? batch : undefined));
+  const dataText = objectText(data, () => envelopeText);
+  const resultText = objectText(result, (key) => (key === "data" ? dataText : undefined));
+  return objectText(message, (key) => (key === "result" ? resultText : undefined));
+}
+
+/** A plain object as `JSON.stringify` writes it (same key order, undefined members left out), with some members' JSON given. */
+function objectText(value: Record<string, unknown>, given: (key: string) => string | undefined): string {
+  let out = "";
+  for (const key of Object.keys(value)) {
+    const text = given(key) ?? (JSON.stringify(value[key]) as string | undefined);
+    if (text === undefined) continue;
+    out += `${out === "" ? "" : ","}${JSON.stringify(key)}:${text}`;
+  }
+  return `{${out}}`;
 }
 
 const JSON_KEY = new Set(["json"]);

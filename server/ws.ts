@@ -45,7 +45,14 @@ const QUEUE_HIGH_WATER_BYTES = 1024 * 1024;
 export function socketInfo(ws: WebSocket): SocketInfo {
   let state = states.get(ws);
   if (!state) {
-    let drained: Promise<void> | null = null;
+    const waiters = new Set<() => void>();
+    let listening = false;
+    const wakeWaiters = () => {
+      listening = false;
+      socketOf(ws)?.off("drain", wakeWaiters);
+      ws.off("close", wakeWaiters);
+      for (const wake of [...waiters]) wake();
+    };
     const created: SocketState = {
       streams: 0,
       isOpen: () => ws.readyState === ws.OPEN,
@@ -60,21 +67,26 @@ export function socketInfo(ws: WebSocket): SocketInfo {
         };
       },
       whenWritable(signal) {
-        if (ws.bufferedAmount < QUEUE_HIGH_WATER_BYTES || ws.readyState !== ws.OPEN || signal.aborted) return null;
-        // One wait per socket, shared by its streams: thousands of them may be waiting at once.
-        drained ??= new Promise<void>((resolve) => {
-          const socket = socketOf(ws);
+        const socket = socketOf(ws);
+        // `writableNeedDrain`: a `drain` is sure to come (with compression, `bufferedAmount` could
+        // count bytes the socket never holds, and a wait for `drain` would last until close).
+        if (ws.bufferedAmount < QUEUE_HIGH_WATER_BYTES || ws.readyState !== ws.OPEN || signal.aborted || !socket?.writableNeedDrain) return null;
+        // One `drain` listener per socket, whatever the number of streams waiting on it; a stream
+        // that stops waiting (its subscription ended) leaves nothing behind.
+        if (!listening) {
+          listening = true;
+          socket.once("drain", wakeWaiters);
+          ws.once("close", wakeWaiters);
+        }
+        return new Promise<void>((resolve) => {
           const done = () => {
-            socket?.off("drain", done);
-            ws.off("close", done);
-            drained = null;
+            waiters.delete(done);
+            signal.removeEventListener("abort", done);
             resolve();
           };
-          // Over the high-water mark the socket's last write returned false, so a `drain` will come.
-          socket?.on("drain", done);
-          ws.on("close", done);
+          waiters.add(done);
+          signal.addEventListener("abort", done, { once: true });
         });
-        return untilOrAborted(drained, signal);
       },
     };
     state = created;
@@ -137,18 +149,6 @@ function sendInTurns(ws: WebSocket): void {
     coalesceWrites(socket);
     send(...args);
   }) as typeof ws.send;
-}
-
-/** Settles when `promise` does or `signal` aborts, whichever is first. */
-function untilOrAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    signal.addEventListener("abort", done, { once: true });
-    void promise.then(done);
-  });
 }
 
 // `ws` keeps its net.Socket private; it is the only way to batch frames or hear `drain`.

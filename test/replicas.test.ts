@@ -139,6 +139,38 @@ describe.skipIf(!REDIS_URL)("replicas sharing Redis", () => {
     }
   });
 
+  it("a replica whose Redis stalls: chat.start waits a bounded second, a WebSocket stream does not wait at all", async () => {
+    const redisUrl = new URL(REDIS_URL!);
+    const stalled = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
+    const stalledRedis = new URL(REDIS_URL!);
+    stalledRedis.port = String(stalled.port);
+    const replica = await startReplica({ REDIS_URL: stalledRedis.toString() });
+    // Connected, then every Redis command of this replica takes 5 s each way: a stall, not an outage.
+    stalled.delay(5_000);
+    try {
+      upstream.otherwise(stream(wordFrames));
+      let started = Date.now();
+      const { id } = await trpcClient(replica.url).chat.start.mutate({ model: "slow", prompt: "go" });
+      expect(id).toMatch(/^gen-/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(Date.now() - started).toBeLessThan(4_000);
+      // The subscription follows on this replica: nothing to wait for.
+      const client = createLanguruClient({ url: replica.url, WebSocket });
+      try {
+        started = Date.now();
+        let words = "";
+        for await (const chunk of client.chat.stream({ model: "slow", prompt: "go" })) words += chunk.choices[0]?.delta.content ?? "";
+        expect(words).toBe(WORDS.join(" "));
+        expect(Date.now() - started).toBeLessThan(800);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      replica.child.kill("SIGKILL");
+      await stalled.close();
+    }
+  });
+
   it("resumes on the other replica after lastEventId, with nothing lost or repeated", async () => {
     upstream.otherwise(stream(wordFrames, { delayMs: 30 }));
     const { id } = await trpcClient(a.url).chat.start.mutate({ model: "slow", prompt: "go" });

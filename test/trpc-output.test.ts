@@ -4,6 +4,7 @@
  */
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
+import { keepJsonText } from "../server/providers/json-text.js";
 import { isPlainJson, plainFirstOutput } from "../server/trpc-output.js";
 
 class Point {
@@ -46,5 +47,14 @@ describe("plainFirstOutput", () => {
     const ours = plainFirstOutput.serialize(value);
     expect(JSON.stringify(ours)).toBe(JSON.stringify(superjson.serialize(value)));
     expect(superjson.deserialize(JSON.parse(JSON.stringify(ours)))).toEqual(superjson.deserialize(JSON.parse(JSON.stringify(superjson.serialize(value)))));
+  });
+});
+
+describe("values parsed from an upstream's text", () => {
+  it("still take superjson's path when JSON.parse made them Infinity or -0", () => {
+    for (const text of ['{"a":1e999}', '{"a":-0}', '{"a":[1,-1e400]}']) {
+      const value = keepJsonText(JSON.parse(text) as object, text);
+      expect(plainFirstOutput.serialize(value)).toEqual(superjson.serialize(value));
+    }
   });
 });

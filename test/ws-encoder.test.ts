@@ -13,18 +13,27 @@ const chunk = (i: number, text?: string) => {
   return keepJsonText(value, text ?? JSON.stringify(value));
 };
 
-/** A tRPC data message as the WebSocket adapter hands it to the encoder (output already transformed). */
-const dataMessage = (id: unknown, chunks: unknown[], extra: Record<string, unknown> = {}) => ({
-  id,
-  jsonrpc: "2.0",
-  result: { type: "data", data: plainFirstOutput.serialize({ id: "gen-1:4", data: chunks }) },
-  ...extra,
-});
+/**
+ * A tracked data message as tRPC's WebSocket adapter hands it to the encoder: it builds
+ * `{ type, data }`, then sets `result.id` and replaces `data` with `{ id, data }` (so `id` comes
+ * last), and the output transformer has serialized `data`.
+ */
+const dataMessage = (id: unknown, chunks: unknown[], extra: Record<string, unknown> = {}) => {
+  const result: Record<string, unknown> = { type: "data", data: chunks };
+  result.id = "gen-1:4";
+  result.data = plainFirstOutput.serialize({ id: "gen-1:4", data: chunks });
+  return { id, jsonrpc: "2.0", result, ...extra };
+};
 
 describe("the WebSocket encoder", () => {
   it("writes a batch of kept chunks exactly as JSON.stringify would", () => {
     const message = dataMessage(7, [chunk(0), chunk(1), chunk(2)]);
-    expect(batchSplicingEncoder.encode(message)).toBe(JSON.stringify(message));
+    const encoded = batchSplicingEncoder.encode(message);
+    expect(encoded).toBe(JSON.stringify(message));
+    expect(encoded).toMatch(/"data":\{"json":.*\}\},"id":"gen-1:4"\}\}$/);
+    // Without jsonrpc (a client that sent none) and without a tracked id.
+    const bare = { id: "a", jsonrpc: undefined, result: { type: "data", data: plainFirstOutput.serialize({ id: "gen-1:0", data: [chunk(0)] }) } };
+    expect(batchSplicingEncoder.encode(bare)).toBe(JSON.stringify(bare));
   });
 
   it("uses the upstream's own bytes for each chunk (not a second serialization)", () => {

@@ -21,7 +21,7 @@ import type { Caller } from "../access/index.js";
 import type { RequestRecord } from "../observability/request.js";
 import type { RouteInfo } from "../routing/router.js";
 import { type ChunkBatch, type GenerationMirror, generationNotFound } from "./generation-mirror.js";
-import { jsonTextOf } from "../providers/json-text.js";
+import { jsonTextOf, keepJsonText } from "../providers/json-text.js";
 import type { ChatService } from "./service.js";
 
 export type { ChunkBatch } from "./generation-mirror.js";
@@ -38,6 +38,7 @@ export interface GenerationStore {
     caller?: Caller,
     signal?: AbortSignal,
     record?: RequestRecord,
+    options?: StartOptions,
   ): Promise<{ id: string; route: RouteInfo; headers?: Record<string, string> }>;
   /**
    * Yields the chunks after `lastEventId` (all of them when absent), live until the generation ends,
@@ -51,6 +52,15 @@ export interface GenerationStore {
   running(): number;
   /** Aborts everything, starts in progress included (shutdown); followers get a 503 `shutting_down` error. */
   close(): void;
+}
+
+/** Options of `GenerationStore.start`. */
+export interface StartOptions {
+  /**
+   * Hand the id out only once other replicas can find the generation (bounded wait): for an id the
+   * client takes to a follow that may land on another replica (`chat.start`).
+   */
+  shareBeforeId?: boolean;
 }
 
 interface Generation {
@@ -159,7 +169,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   mirror?.onCancel((id, owner) => void cancelLocal(id, owner));
 
   return {
-    async start(request, caller, signal, record) {
+    async start(request, caller, signal, record, startOptions = {}) {
       const controller = new AbortController();
       if (closed) controller.abort();
       const stopStart = () => controller.abort();
@@ -194,12 +204,13 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       };
       generations.set(id, gen);
       const shared = mirror?.started(id, gen.owner);
-      schedule(id, gen);
       void pump(id, gen, stream);
-      // The id may go to another replica at once (an SSE follow, a resume): it must find the
-      // generation there, so the id is handed out once the registration is in (or, Redis being
-      // slow, after a short bound: then a follower elsewhere may still see it as not found).
-      if (shared) await settledWithin(shared, MIRROR_REGISTER_WAIT_MS);
+      // An id that goes to the client for a follow (`chat.start`) may go to another replica at
+      // once: it is handed out once the registration is in (or, Redis being slow, after a short
+      // bound). The grace clock starts after that wait, so even a tiny grace cannot end the
+      // generation before its id is out. A subscription that follows here at once need not wait.
+      if (shared && startOptions.shareBeforeId) await settledWithin(shared, MIRROR_REGISTER_WAIT_MS);
+      schedule(id, gen);
       return { id, route, headers };
     },
 
@@ -270,7 +281,11 @@ function batchFrom(gen: Generation, next: number): ChunkBatch {
     return fresh;
   }
   const chunks: ChatCompletionChunk[] = [];
-  for (let i = next; i < gen.chunks.length; i++) chunks.push(JSON.parse(gen.chunks[i] as string) as ChatCompletionChunk);
+  for (let i = next; i < gen.chunks.length; i++) {
+    const text = gen.chunks[i] as string;
+    // The stored text is the chunk's JSON: kept with it, so the doors write it as it is.
+    chunks.push(keepJsonText(JSON.parse(text) as ChatCompletionChunk, text));
+  }
   return { first: next, chunks };
 }
 

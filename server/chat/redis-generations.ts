@@ -17,6 +17,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type ChatCompletionChunk, errorFromBody, isRecord, type LanguruError, ServiceUnavailableError, UpstreamError } from "../../shared/index.js";
+import { keepJsonText } from "../providers/json-text.js";
 import { type ChunkBatch, type GenerationMirror, generationNotFound } from "./generation-mirror.js";
 
 /** What the Redis mirror needs. */
@@ -205,7 +206,8 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
             }
             const f = fieldsOf(fields);
             if (f.c !== undefined) {
-              batch.chunks.push(JSON.parse(f.c) as ChatCompletionChunk);
+              // Stored as the chunk's single-line JSON: kept with it, so the doors write it as it is.
+              batch.chunks.push(keepJsonText(JSON.parse(f.c) as ChatCompletionChunk, f.c));
               next++;
             } else {
               ending = f.end !== undefined ? "done" : endedWith(f.e);

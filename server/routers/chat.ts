@@ -43,7 +43,9 @@ export const chatRouter = router({
    */
   start: keyProcedure.input(ChatCompletionParams).mutation(async ({ input, ctx, signal }) => {
     // The client leaving before the first chunk stops the upstream call and its retries.
-    const { id, route } = await ctx.generations.start({ ...requestFromParams(input), stream: true }, ctx.caller, signal, ctx.record ?? undefined);
+    const { id, route } = await ctx.generations.start({ ...requestFromParams(input), stream: true }, ctx.caller, signal, ctx.record ?? undefined, {
+      shareBeforeId: true,
+    });
     return { id, token: ctx.tickets.issue(id, ctx.caller), languru: route };
   }),
 

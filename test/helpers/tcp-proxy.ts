@@ -12,17 +12,20 @@ export interface TcpProxy {
   /** Drops every open connection and refuses new ones. */
   cut(): void;
   restore(): void;
+  /** From now on, each piece of data waits `ms` in each direction (0: none). */
+  delay(ms: number): void;
   close(): Promise<void>;
 }
 
-/** Proxies 127.0.0.1:<random port> to `target`; `delayMs` makes it a slow link. */
+/** Proxies 127.0.0.1:<random port> to `target`; `delayMs` makes it a slow link from the start. */
 export async function startTcpProxy(target: { host: string; port: number }, options: { delayMs?: number } = {}): Promise<TcpProxy> {
+  let delayMs = options.delayMs ?? 0;
   const sockets = new Set<Socket>();
   let down = false;
   const server = createServer((client) => {
     client.on("error", () => undefined);
     if (down) return void client.destroy();
-    pipeTo(client, target, sockets, options.delayMs);
+    pipeTo(client, target, sockets, () => delayMs);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
@@ -33,6 +36,9 @@ export async function startTcpProxy(target: { host: string; port: number }, opti
     },
     restore() {
       down = false;
+    },
+    delay(ms) {
+      delayMs = ms;
     },
     close: () =>
       new Promise((resolve) => {
