@@ -44,15 +44,6 @@ export function fromProcedureError(error: TRPCError): TRPCError {
   return toTRPCError(cause);
 }
 
-/** A subscription's chunks with errors thrown while iterating mapped like a procedure's: a middleware never sees those. */
-export async function* mappingErrors<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
-  try {
-    yield* items;
-  } catch (err) {
-    throw toTRPCError(err);
-  }
-}
-
 /** The LanguruError behind a TRPCError: ours, a zod input failure, or one of tRPC's own. */
 export function languruErrorOf(error: TRPCError): LanguruError {
   const cause = error.cause;

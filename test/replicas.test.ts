@@ -92,6 +92,18 @@ describe.skipIf(!REDIS_URL)("replicas sharing Redis", () => {
 
   const startReplica = (env: Record<string, string> = {}) =>
     startProcess({ LANGURU_CONFIG: configPath, REDIS_URL: REDIS_URL!, LANGURU_REDIS_PREFIX: prefix, LANGURU_RESUME_GRACE_MS: "3000", ...env });
+  /** One more replica, its Redis connection through a TCP proxy the test can slow down. */
+  const replicaOnRedisLink = async (options: { delayMs?: number } = {}) => {
+    const redisUrl = new URL(REDIS_URL!);
+    const link = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) }, options);
+    redisUrl.port = String(link.port);
+    const replica = await startReplica({ REDIS_URL: redisUrl.toString() });
+    const stop = async () => {
+      replica.child.kill("SIGKILL");
+      await link.close();
+    };
+    return { replica, link, stop };
+  };
 
   beforeAll(async () => {
     upstream = await startFakeUpstream();
@@ -122,11 +134,7 @@ describe.skipIf(!REDIS_URL)("replicas sharing Redis", () => {
 
   it("a follow on B right after chat.start on A finds the generation, even when A's Redis link is slow", async () => {
     // A third replica whose Redis commands take 150 ms each way: registering a generation is slow.
-    const redisUrl = new URL(REDIS_URL!);
-    const slowLink = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) }, { delayMs: 150 });
-    const slowRedis = new URL(REDIS_URL!);
-    slowRedis.port = String(slowLink.port);
-    const slow = await startReplica({ REDIS_URL: slowRedis.toString() });
+    const { replica: slow, stop } = await replicaOnRedisLink({ delayMs: 150 });
     try {
       upstream.otherwise(stream(wordFrames, { delayMs: 20 }));
       const { id } = await trpcClient(slow.url).chat.start.mutate({ model: "slow", prompt: "go" });
@@ -134,19 +142,14 @@ describe.skipIf(!REDIS_URL)("replicas sharing Redis", () => {
       const chunks = await follow(trpcClient(b.url), { id });
       expect(text(chunks)).toBe(WORDS.join(" "));
     } finally {
-      slow.child.kill("SIGKILL");
-      await slowLink.close();
+      await stop();
     }
   });
 
   it("a replica whose Redis stalls: chat.start waits a bounded second, a WebSocket stream does not wait at all", async () => {
-    const redisUrl = new URL(REDIS_URL!);
-    const stalled = await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
-    const stalledRedis = new URL(REDIS_URL!);
-    stalledRedis.port = String(stalled.port);
-    const replica = await startReplica({ REDIS_URL: stalledRedis.toString() });
+    const { replica, link, stop } = await replicaOnRedisLink();
     // Connected, then every Redis command of this replica takes 5 s each way: a stall, not an outage.
-    stalled.delay(5_000);
+    link.delay(5_000);
     try {
       upstream.otherwise(stream(wordFrames));
       let started = Date.now();
@@ -166,8 +169,7 @@ describe.skipIf(!REDIS_URL)("replicas sharing Redis", () => {
         await client.close();
       }
     } finally {
-      replica.child.kill("SIGKILL");
-      await stalled.close();
+      await stop();
     }
   });
 

@@ -22,6 +22,7 @@ import type { RequestRecord } from "../observability/request.js";
 import type { RouteInfo } from "../routing/router.js";
 import { type ChunkBatch, type GenerationMirror, generationNotFound } from "./generation-mirror.js";
 import { jsonTextOf, keepJsonText } from "../providers/json-text.js";
+import { settledWithin } from "../settled-within.js";
 import type { ChatService } from "./service.js";
 
 export type { ChunkBatch } from "./generation-mirror.js";
@@ -134,7 +135,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
         const json = jsonTextOf(chunk);
         mirror?.chunk(id, gen.chunks.length, json);
         // A new turn starts a new fresh batch: the previous one was handed out when its followers woke.
-        if (!gen.wakeScheduled) gen.fresh = { first: gen.chunks.length, chunks: [] };
+        if (!gen.wakeScheduled) gen.fresh = emptyBatch(gen.chunks.length);
         gen.chunks.push(json);
         gen.fresh.chunks.push(chunk);
         notifyInTurn(gen);
@@ -150,7 +151,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     notify(gen);
     // The woken followers take the last batch within this turn; after it, only the JSON text stays buffered.
     setImmediate(() => {
-      gen.fresh = { first: gen.chunks.length, chunks: [] };
+      gen.fresh = emptyBatch(gen.chunks.length);
     });
     schedule(id, gen);
   };
@@ -192,7 +193,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       const id = `gen-${randomUUID()}`;
       const gen: Generation = {
         chunks: [],
-        fresh: { first: 0, chunks: [] },
+        fresh: emptyBatch(0),
         wakeScheduled: false,
         state: "running",
         error: null,
@@ -272,12 +273,17 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   };
 }
 
+/** A batch with nothing in it yet, whose first chunk will be chunk `first`. */
+function emptyBatch(first: number): ChunkBatch {
+  return { first, chunks: [] };
+}
+
 /** Every chunk from `next` on: the fresh objects when they are exactly those, else parsed from their JSON. */
 function batchFrom(gen: Generation, next: number): ChunkBatch {
   const { fresh } = gen;
   if (fresh.first === next && fresh.first + fresh.chunks.length === gen.chunks.length) {
     // Handed out as it is: later chunks of this turn go to a new batch, never into one already yielded.
-    gen.fresh = { first: gen.chunks.length, chunks: [] };
+    gen.fresh = emptyBatch(gen.chunks.length);
     return fresh;
   }
   const chunks: ChatCompletionChunk[] = [];
@@ -291,18 +297,6 @@ function batchFrom(gen: Generation, next: number): ChunkBatch {
 
 // How long a start waits for its generation to be registered with the other replicas.
 const MIRROR_REGISTER_WAIT_MS = 1_000;
-
-/** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
-function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    promise.then(done, done);
-  });
-}
 
 function resumePosition(lastEventId: string | null | undefined): number {
   if (lastEventId == null || lastEventId === "") return 0;

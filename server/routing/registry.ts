@@ -12,6 +12,7 @@ import { rememberSecrets } from "../providers/upstream-errors.js";
 import type { Strategy } from "./balancer.js";
 import type { Deployment, DeploymentSnapshot } from "./deployment.js";
 import { DeploymentHealth } from "./health.js";
+import { settledWithin } from "../settled-within.js";
 import type { SharedHealth } from "./shared-health.js";
 
 /** A public model as the router sees it. */
@@ -171,7 +172,7 @@ export function createModelRegistry(config: Config, options: RegistryOptions = {
     timer.unref();
     timers.push(timer);
   }
-  const ready = Promise.race([Promise.all(rounds).then(() => undefined), sleepUnref(DISCOVERY_STARTUP_WAIT_MS)]);
+  const ready = settledWithin(Promise.all(rounds), DISCOVERY_STARTUP_WAIT_MS);
 
   return {
     resolve(name) {
@@ -221,8 +222,4 @@ export function createModelRegistry(config: Config, options: RegistryOptions = {
       await Promise.all([...providers.values()].map(({ provider }) => provider.close?.()));
     },
   };
-}
-
-function sleepUnref(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
