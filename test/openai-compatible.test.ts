@@ -401,11 +401,13 @@ describe("failures after a stream started", () => {
     expect((error as UpstreamError).code).toBe("upstream_error");
   });
 
-  it("an error event inside the stream becomes the error frame", async () => {
-    upstream.script(stream((request) => [...two(request), { error: { message: "The model is overloaded.", type: "server_error", param: null, code: null } }]));
+  it("an error event inside the stream becomes the error frame, relaying the upstream's message, type and code", async () => {
+    upstream.script(
+      stream((request) => [...two(request), { error: { message: "The model is overloaded.", type: "server_error", param: null, code: "overloaded_x1" } }]),
+    );
     const sse = await readSse(await post({ model: "alias", messages: user, stream: true }));
     expect(sse.frames).toHaveLength(3);
-    expect(sse.frames[2]).toEqual({ error: expect.objectContaining({ code: "upstream_error", message: "upstream 'fake' failed" }) });
+    expect(sse.frames[2]).toEqual({ error: { message: "The model is overloaded.", type: "server_error", param: null, code: "overloaded_x1" } });
     expect(sse.done).toBe(true);
   });
 
@@ -455,7 +457,7 @@ describe("the provider key never reaches a client", () => {
     const sse = await readSse(await post({ model: "alias", messages: user, stream: true }));
     expect(sse.frames).toHaveLength(2);
     expect(sse.text).not.toContain(SECRET);
-    expect(sse.text).toContain("upstream 'fake' failed");
+    expect(sse.text).toContain("Incorrect API key provided: [redacted]");
   });
 
   it("SDK: a 401 quoting the key", async () => {
@@ -551,12 +553,13 @@ describe("the provider on its own", () => {
     expect(chunks).toHaveLength(5);
   });
 
-  it("a 200 carrying an error body is an UpstreamError (its text goes to the log only)", async () => {
+  it("a 200 carrying an error body is an UpstreamError relaying the upstream's report, redacted", async () => {
     upstream.script(completion({ error: { message: `quota exceeded for ${SECRET}`, type: "server_error" } }));
     const error = await provider()
       .complete(request, new AbortController().signal)
       .catch((err: unknown) => err);
     expect(error).toBeInstanceOf(UpstreamError);
-    expect((error as UpstreamError).message).toBe("upstream 'fake' failed");
+    expect((error as UpstreamError).message).toBe("quota exceeded for [redacted]");
+    expect((error as UpstreamError).type).toBe("server_error");
   });
 });

@@ -13,6 +13,7 @@ import type { Provider, UpstreamRequest } from "./types.js";
 import { UpstreamAnswerError, UpstreamUnreachableError, fromUpstreamError } from "./upstream-errors.js";
 import { readText } from "../read-text.js";
 import { keepJsonText } from "./json-text.js";
+import { errorFieldsOf, errorFieldsOfText } from "./error-body.js";
 
 // An error body or a non-streamed completion larger than this is not worth reading whole.
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -39,9 +40,7 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
     }
     if (res.status >= 200 && res.status < 300) return res;
     const text = await readAnswer(res, MAX_ERROR_BODY_BYTES).catch(() => "");
-    const json = asObject(parseJson(text));
-    // As the openai SDK reads one: the body's `error` when the body is JSON, else the raw text as the message.
-    throw failure(new UpstreamAnswerError(res.status, json?.error, res.headers, json ? undefined : text), signal);
+    throw failure(new UpstreamAnswerError(res.status, errorFieldsOfText(text, res.headers["content-type"]), res.headers), signal);
   };
 
   return {
@@ -61,8 +60,8 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
       const res = await open(encoded ?? JSON.stringify({ ...request, stream: true }), signal);
       if (!isEventStream(res.headers["content-type"])) {
         // A 200 that is not SSE: an error body in JSON, or an HTML page from a proxy; never an empty stream.
-        const answer = parseJson(await readAnswer(res, MAX_ERROR_BODY_BYTES).catch(() => ""));
-        if (isRecord(answer) && isRecord(answer.error)) throw failure(upstreamFailure(answer), signal);
+        const reported = errorFieldsOf(parseJson(await readAnswer(res, MAX_ERROR_BODY_BYTES).catch(() => "")));
+        if (reported) throw failure(new UpstreamAnswerError(undefined, reported, res.headers), signal);
         throw new UpstreamError(
           `upstream '${settings.name}' answered a stream request with '${res.headers["content-type"] ?? "no content type"}', not an event stream`,
         );
@@ -73,7 +72,7 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
       try {
         const res = await transport.get("/models", signal);
         const text = await readAnswer(res, MAX_ERROR_BODY_BYTES * 16);
-        if (res.status < 200 || res.status >= 300) throw new UpstreamAnswerError(res.status, asObject(parseJson(text))?.error, res.headers, text);
+        if (res.status < 200 || res.status >= 300) throw new UpstreamAnswerError(res.status, errorFieldsOfText(text, res.headers["content-type"]), res.headers);
         const list = parseJson(text);
         const data = isRecord(list) && Array.isArray(list.data) ? list.data : [];
         return data.flatMap((m: unknown) => (isRecord(m) && typeof m.id === "string" ? [m.id] : []));
@@ -224,7 +223,7 @@ function chunkOf(message: SseMessage, state: { done: boolean; sawFinish: boolean
   }
   const payload = parseJson(message.data);
   if (payload === undefined) throw new UpstreamError(`upstream '${name}' sent an event that is not JSON`);
-  if (isRecord(payload) && (message.event === "error" || isRecord(payload.error))) throw upstreamFailure(payload);
+  if (message.event === "error" || (isRecord(payload) && payload.error !== undefined && payload.error !== null)) throw reportedFailure(payload);
   const chunk = payload as ChatCompletionChunk;
   if (!state.sawFinish && Array.isArray(chunk.choices)) state.sawFinish = chunk.choices.some((c) => c.finish_reason != null);
   return keepJsonText(chunk, message.data);
@@ -240,7 +239,7 @@ function drain(body: UpstreamResponse["body"]): void {
 
 /** A whole completion, or a 502: some upstreams answer 200 with an HTML page, nothing, or an error body. */
 function asCompletion(result: unknown, provider: string): ChatCompletion {
-  if (isRecord(result) && isRecord(result.error)) throw upstreamFailure(result);
+  if (isRecord(result) && result.error !== undefined && result.error !== null) throw reportedFailure(result);
   if (isRecord(result) && Array.isArray(result.choices)) return result as ChatCompletion;
   throw new UpstreamError(`upstream '${provider}' answered with something that is not a chat completion`);
 }
@@ -265,10 +264,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-function asObject(value: unknown): Record<string, unknown> | undefined {
-  return isRecord(value) ? value : undefined;
-}
-
 function isEventStream(contentType: string | undefined): boolean {
   return contentType?.toLowerCase().startsWith("text/event-stream") === true;
 }
@@ -280,8 +275,7 @@ function aborted(name: string): UpstreamError {
 /** The upstream request body as the provider sends it. */
 export type { UpstreamRequest };
 
-/** An error the upstream sent with a 200 (an error body, or an `error` event inside a stream): an upstream failure with no status. */
-function upstreamFailure(body: Record<string, unknown>): UpstreamAnswerError {
-  const error = isRecord(body.error) ? body.error : body;
-  return new UpstreamAnswerError(undefined, error, {});
+/** An error the upstream reported with a 200 (an error body, or an error inside a stream): relayed, with no HTTP status. */
+function reportedFailure(payload: unknown): UpstreamAnswerError {
+  return new UpstreamAnswerError(undefined, errorFieldsOf(payload) ?? { message: "" }, {});
 }

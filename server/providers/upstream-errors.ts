@@ -1,14 +1,17 @@
 /**
  * Maps whatever an upstream call threw into the one error model, keeping its meaning:
- * 4xx keep their status and (redacted, truncated) message, 429 keeps `retry-after`; 5xx and
- * network failures become a 502 with a generic message, their details going to the log only
- * (upstream 5xx text quotes internal URLs and versions); timeouts are 504.
+ * 4xx keep their status and (redacted, truncated) message, type and code, 429 keeps `retry-after`;
+ * an error the upstream reports inside a stream (or in a 200 body) is relayed the same way, with
+ * the status its code or type names. Hidden on purpose, their details going to the log only: the
+ * bodies of 5xx answers (they quote internal URLs and versions), connection failures and
+ * redirects, all a 502 with a generic message; 529 (overloaded) is a retryable 503; timeouts are 504.
  *
  * Every configured secret (provider keys and `providers[].headers` values) is scrubbed from
  * everything relayed or logged, and so is anything shaped like an API key.
  */
-import { LanguruError, UpstreamError, errorFromStatus, isRecord } from "../../shared/index.js";
+import { LanguruError, ServiceUnavailableError, UpstreamError, errorFromStatus } from "../../shared/index.js";
 import { log } from "../log.js";
+import type { UpstreamErrorFields } from "./error-body.js";
 
 const KEPT_HEADERS = ["retry-after", "retry-after-ms"];
 // An upstream's 4xx message is relayed, but not a page of it.
@@ -24,17 +27,16 @@ export function rememberSecrets(secrets: Iterable<string>): void {
 
 /**
  * What an upstream answered instead of a result: its status (none for an error sent with a 200 or
- * as an event inside a stream), the `error` object of its body, and its headers. The message is
- * made as the `openai` SDK makes it, so relayed texts read the same as when the SDK was the client.
+ * as an event inside a stream), the error its body described (read in any dialect, `error-body.ts`),
+ * and its headers. The `message` reads as the `openai` SDK words one (`<status> <text>`), for the log.
  */
 export class UpstreamAnswerError extends Error {
   constructor(
     readonly status: number | undefined,
-    readonly error: unknown,
+    readonly fields: UpstreamErrorFields,
     readonly headers: Record<string, string>,
-    text?: string,
   ) {
-    super(messageOf(status, error, text));
+    super(status ? `${status} ${fields.message || "status code (no body)"}` : fields.message || "(no status code or body)");
     this.name = "UpstreamAnswerError";
   }
 }
@@ -57,38 +59,42 @@ export function fromUpstreamError(err: unknown, provider: { name: string; secret
   };
   if (err instanceof UpstreamUnreachableError) return hidden("is unreachable", causeMessage(err));
   if (err instanceof UpstreamAnswerError) {
-    const body = isRecord(err.error) ? err.error : {};
-    const text = typeof body.message === "string" ? body.message : err.message;
-    const status = err.status;
+    const { status, fields } = err;
     const headers: Record<string, string> = {};
     for (const name of KEPT_HEADERS) {
       const value = err.headers[name];
       if (value) headers[name] = value;
     }
-    if (status === undefined || status >= 500) {
-      // A 5xx or an error event inside a stream: the upstream failed, not the caller. A 503's
-      // retry-after is kept: the retry loop honours it, and it is good advice for the client too.
-      return hidden(`failed${status ? ` (${status})` : ""}`, text, headers);
-    }
     // Every field is the upstream's text and may quote a secret, not only the message.
     const relay = (value: string) => truncate(scrub(value));
-    return errorFromStatus(status, relay(text), {
-      type: typeof body.type === "string" ? relay(body.type) : undefined,
-      param: typeof body.param === "string" ? relay(body.param) : null,
-      code: typeof body.code === "string" ? relay(body.code) : null,
-      headers,
-    });
+    const relayed = (as: number, message: string) =>
+      errorFromStatus(as, relay(message), {
+        type: fields.type ? relay(fields.type) : undefined,
+        param: fields.param ? relay(fields.param) : null,
+        code: fields.code ? relay(fields.code) : null,
+        headers,
+      });
+    // An error inside a stream (or in a 200 body) is the upstream's own report, meant for the client:
+    // relayed, with the status its code or type names (a failure of the upstream's when it names none).
+    if (status === undefined) return relayed(statusNamedBy(fields), fields.message || "the upstream reported an error without a message");
+    // Anthropic's 529 (and any 5xx naming itself overloaded): busy, not broken; 503 is retried and tells the client to come back.
+    if (status === 529 || (status >= 500 && fields.type === "overloaded_error")) {
+      log.warn({ provider: provider.name, status, details: scrub(fields.message).slice(0, 4 * MAX_RELAYED_CHARS) }, "upstream overloaded");
+      return new ServiceUnavailableError(`upstream '${provider.name}' is overloaded (${status})`, { code: "upstream_overloaded", headers });
+    }
+    // A 5xx body often quotes internal URLs and versions: logged, never relayed. A 503's retry-after
+    // is kept: the retry loop honours it, and it is good advice for the client too. A redirect (or
+    // any status that is no error) is not an answer a chat call can give: the upstream is misconfigured.
+    if (status >= 500 || status < 400) return hidden(`failed (${status})`, err.message, status >= 500 ? headers : {});
+    return relayed(status, withoutStatus(fields.message, status) || `the upstream answered ${status} without an error message`);
   }
   return hidden("failed", err instanceof Error ? err.message : String(err));
 }
 
-// `<status> <message>`, as the openai SDK's APIError words it.
-function messageOf(status: number | undefined, error: unknown, text: string | undefined): string {
-  const inner = isRecord(error) ? error.message : undefined;
-  const message = inner ? (typeof inner === "string" ? inner : JSON.stringify(inner)) : error ? JSON.stringify(error) : text;
-  if (status && message) return `${status} ${message}`;
-  if (status) return `${status} status code (no body)`;
-  return message || "(no status code or body)";
+// A plain-text or HTML error often starts with its own status ("400 Bad Request: ..."); the status
+// travels on its own, and a client prints it before the message (the openai SDK: "400 400 ...").
+function withoutStatus(message: string, status: number): string {
+  return message.startsWith(`${status} `) ? message.slice(String(status).length + 1).trimStart() : message;
 }
 
 function causeMessage(err: UpstreamUnreachableError): string {
@@ -106,4 +112,25 @@ function redact(text: string, secrets: string[]): string {
   let out = text;
   for (const secret of [...secrets, ...configuredSecrets]) if (secret.length >= 4) out = out.split(secret).join("[redacted]");
   return out.replace(/\b(sk|key|gsk|xai)-[A-Za-z0-9_*-]{4,}/g, "[redacted]");
+}
+
+// What an error reported without an HTTP status means, by its code (a status number) or its type.
+const STATUS_OF_TYPE: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  permission_denied: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  rate_limit_exceeded: 429,
+  insufficient_quota: 429,
+  overloaded_error: 503,
+  timeout_error: 504,
+};
+
+function statusNamedBy(fields: UpstreamErrorFields): number {
+  const code = Number(fields.code);
+  if (Number.isInteger(code) && code >= 400 && code <= 599) return code === 529 ? 503 : code;
+  return STATUS_OF_TYPE[fields.type ?? ""] ?? STATUS_OF_TYPE[fields.code ?? ""] ?? 502;
 }
