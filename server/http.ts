@@ -46,6 +46,8 @@ const EXPOSED_HEADERS = [
   "x-languru-model-deployment",
   "x-languru-attempts",
   "x-request-id",
+  "x-upstream-request-id",
+  "openai-processing-ms",
 ];
 // How long, past the shutdown grace, streams get to write their final error before connections are cut.
 const ERROR_FRAME_MS = 250;

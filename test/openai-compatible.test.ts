@@ -246,7 +246,8 @@ describe("what the client sends reaches the upstream", () => {
     const call = await upstream.call(0);
     expect(call.method).toBe("POST");
     expect(call.path).toBe("/v1/chat/completions");
-    expect(call.body).toEqual({ ...request, model: "real-model", stream: false });
+    // Exactly what the client sent: a whole completion gains no `"stream": false` (issue 17).
+    expect(call.body).toEqual({ ...request, model: "real-model" });
     expect(call.headers.authorization).toBe(`Bearer ${SECRET}`);
     expect(((await res.json()) as Json).model).toBe("real-model");
   });

@@ -3,6 +3,7 @@
  * decision (normalizing, routing, retries, fallbacks, timeouts) lives here once. A reload swaps
  * the registry for new requests while in-flight ones finish on the old one.
  */
+import type { IncomingHttpHeaders } from "node:http";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Model } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
 import type { Config } from "../config.js";
@@ -21,6 +22,8 @@ export interface CallOptions {
   observer?: StreamObserver | null;
   /** The request this call serves (access log, metrics); absent outside a tracked request. */
   record?: RequestRecord;
+  /** The client's request headers (providers forward those they are configured to). */
+  clientHeaders?: IncomingHttpHeaders;
 }
 
 /** A routed result plus the response headers the door should send (`x-ratelimit-*`). */
@@ -49,8 +52,8 @@ export function createChatService(config: Config, options: Pick<RegistryOptions,
   let registry: ModelRegistry = createModelRegistry(config, options);
 
   return {
-    complete: (request, { signal, record }) => routeCompletion(registry, request, { signal, record }),
-    stream: (request, { signal, observer, record }) => routeStream(registry, request, { signal, observer, record }),
+    complete: (request, { signal, record, clientHeaders }) => routeCompletion(registry, request, { signal, record, clientHeaders }),
+    stream: (request, { signal, observer, record, clientHeaders }) => routeStream(registry, request, { signal, observer, record, clientHeaders }),
     models: () => registry.list(),
     deployments: () => registry.deployments(),
     ready: () => registry.ready,

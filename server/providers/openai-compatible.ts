@@ -9,7 +9,8 @@ import { UpstreamError, isRecord, type ChatCompletion, type ChatCompletionChunk 
 import type { ProviderSettings } from "../config.js";
 import { sseSplitter, type SseMessage } from "./sse.js";
 import { createTransport, type UpstreamResponse } from "./transport.js";
-import type { Provider, UpstreamRequest } from "./types.js";
+import { forwardedClientHeaders } from "./relayed-headers.js";
+import type { Provider, UpstreamCallOptions, UpstreamRequest } from "./types.js";
 import { UpstreamAnswerError, UpstreamUnreachableError, fromUpstreamError } from "./upstream-errors.js";
 import { readText } from "../read-text.js";
 import { keepJsonText } from "./json-text.js";
@@ -28,16 +29,18 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
     headers: { authorization: `Bearer ${settings.apiKey}`, ...settings.headers },
   });
   const identity = { name: settings.name, secrets: [settings.apiKey] };
+  const forwarded = (settings.forwardHeaders ?? []).map((name) => name.toLowerCase());
   const failure = (err: unknown, signal: AbortSignal) => fromUpstreamError(signal.aborted ? aborted(settings.name) : err, identity);
 
   // Sends the request; settles with a 2xx response, or throws the upstream's error mapped.
-  const open = async (body: string, signal: AbortSignal): Promise<UpstreamResponse> => {
+  const open = async (body: string, signal: AbortSignal, call: UpstreamCallOptions | undefined): Promise<UpstreamResponse> => {
     let res: UpstreamResponse;
     try {
-      res = await transport.post({ path: "/chat/completions", body, signal });
+      res = await transport.post({ path: "/chat/completions", body, signal, headers: forwardedClientHeaders(forwarded, call?.clientHeaders) });
     } catch (err) {
       throw failure(signal.aborted ? err : new UpstreamUnreachableError(err instanceof Error ? err : undefined), signal);
     }
+    call?.answered?.(res.headers);
     if (res.status >= 200 && res.status < 300) return res;
     const text = await readAnswer(res, MAX_ERROR_BODY_BYTES).catch(() => "");
     throw failure(new UpstreamAnswerError(res.status, errorFieldsOfText(text, res.headers["content-type"]), res.headers), signal);
@@ -46,8 +49,8 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
   return {
     name: settings.name,
     timeoutMs: settings.timeoutMs,
-    async complete(request, signal, encoded) {
-      const res = await open(encoded ?? JSON.stringify({ ...request, stream: false }), signal);
+    async complete(request, signal, encoded, call) {
+      const res = await open(encoded ?? JSON.stringify(request), signal, call);
       try {
         const text = await readAnswer(res, MAX_BODY_BYTES);
         // Most servers end a JSON body with a newline; the text kept is the JSON itself.
@@ -56,8 +59,8 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
         throw failure(err, signal);
       }
     },
-    async stream(request, signal, encoded) {
-      const res = await open(encoded ?? JSON.stringify({ ...request, stream: true }), signal);
+    async stream(request, signal, encoded, call) {
+      const res = await open(encoded ?? JSON.stringify({ ...request, stream: true }), signal, call);
       if (!isEventStream(res.headers["content-type"])) {
         // A 200 that is not SSE: an error body in JSON, or an HTML page from a proxy; never an empty stream.
         const reported = errorFieldsOf(parseJson(await readAnswer(res, MAX_ERROR_BODY_BYTES).catch(() => "")));

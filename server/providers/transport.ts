@@ -22,6 +22,8 @@ export interface PostOptions {
   path: string;
   body: string;
   signal: AbortSignal;
+  /** Headers of this call only (forwarded client headers); the transport's own headers win over them. */
+  headers?: Record<string, string>;
 }
 
 /** One upstream origin with its connection pool and the headers every call carries. */
@@ -87,11 +89,17 @@ export function createTransport(options: TransportOptions): Transport {
     });
 
   return {
-    post: ({ path, body, signal }) =>
+    post: ({ path, body, signal, headers }) =>
       exchange(
         "POST",
         path,
-        { ...common, "content-type": "application/json", accept: "application/json, text/event-stream", "content-length": Buffer.byteLength(body) },
+        {
+          ...headers,
+          ...common,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "content-length": Buffer.byteLength(body),
+        },
         signal,
         body,
       ),

@@ -10,6 +10,7 @@ import type { ChatService } from "../chat/service.js";
 import type { RequestRecord } from "../observability/request.js";
 import { visibleModels } from "../chat/visible-models.js";
 import type { RouteInfo } from "../routing/router.js";
+import { withUpstreamHeaders } from "../providers/relayed-headers.js";
 import { readJsonBody } from "./body.js";
 import { sendError, sendJson } from "./respond.js";
 import { writeChunkStream } from "./sse.js";
@@ -50,12 +51,13 @@ export function createRestHandler(options: RestOptions) {
       // The client leaving (closing the socket before we finished) stops the upstream request and its spend.
       if (!res.writableFinished) controller.abort();
     });
+    const call = { signal: controller.signal, caller, record, clientHeaders: req.headers };
     if (parsed.data.stream === true) {
-      const { value, route, headers } = await chat.stream(parsed.data, { signal: controller.signal, caller, record });
-      await writeChunkStream(res, value, { ...headers, ...routeHeaders(route) }, options.shutdown);
+      const { value, route, headers, upstreamHeaders } = await chat.stream(parsed.data, call);
+      await writeChunkStream(res, value, withUpstreamHeaders({ ...headers, ...routeHeaders(route) }, upstreamHeaders), options.shutdown);
     } else {
-      const { value, route, headers } = await chat.complete(parsed.data, { signal: controller.signal, caller, record });
-      sendJson(res, 200, value, { ...headers, ...routeHeaders(route) });
+      const { value, route, headers, upstreamHeaders } = await chat.complete(parsed.data, call);
+      sendJson(res, 200, value, withUpstreamHeaders({ ...headers, ...routeHeaders(route) }, upstreamHeaders));
     }
   };
 

@@ -23,7 +23,9 @@ export interface EncodedRequest {
 
 /** Normalizes and serializes once; throws InvalidRequestError when the request is not serializable. */
 export function encodeRequest(input: ChatCompletionRequest, stream: boolean): EncodedRequest {
-  const { model: _model, prompt: _prompt, ...rest } = { ...normalizeRequest(input), stream };
+  // A whole completion's body says `stream` only when the client did: the upstream's default is no stream.
+  const normalized = normalizeRequest(input);
+  const { model: _model, prompt: _prompt, ...rest } = stream ? { ...normalized, stream } : normalized;
   let tail: string;
   try {
     tail = JSON.stringify(rest).slice(1);
@@ -32,7 +34,7 @@ export function encodeRequest(input: ChatCompletionRequest, stream: boolean): En
   }
   return {
     request: (model) => ({ ...rest, model }) as UpstreamRequest,
-    // `rest` always has `messages` and `stream`, so the tail is never just "}".
+    // `rest` always has `messages`, so the tail is never just "}".
     body: (model) => `{"model":${JSON.stringify(model)},${tail}`,
   };
 }

@@ -5,6 +5,7 @@
  * duplicated. Only upstream faults count toward a deployment's cooldown. The caller leaving stops
  * everything, backoffs included.
  */
+import type { IncomingHttpHeaders } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   InternalError,
@@ -15,6 +16,7 @@ import {
   type ChatCompletionRequest,
 } from "../../shared/index.js";
 import { log } from "../log.js";
+import { relayedUpstreamHeaders } from "../providers/relayed-headers.js";
 import { cooldownStarted, timeUpstream, upstreamFailed } from "../observability/hooks.js";
 import type { RequestRecord } from "../observability/request.js";
 import { attemptCompletion, attemptStream, type AttemptInput, type StreamObserver } from "./attempt.js";
@@ -39,6 +41,8 @@ export interface RouteInfo {
 export interface Routed<T> {
   value: T;
   route: RouteInfo;
+  /** The answering upstream's headers a client may read (`relayed-headers.ts`); the door decides what it sends. */
+  upstreamHeaders?: Record<string, string>;
 }
 
 /** Options of one routed call. */
@@ -46,6 +50,8 @@ export interface RouteOptions {
   signal: AbortSignal;
   /** The request it serves, for the access log and metrics. */
   record?: RequestRecord;
+  /** The client's request headers, of which each provider forwards those it is configured to. */
+  clientHeaders?: IncomingHttpHeaders;
 }
 
 /** Options of one routed stream: the observer sees every chunk (metering). */
@@ -55,7 +61,13 @@ export interface StreamRouteOptions extends RouteOptions {
 
 /** One whole completion, with retries and fallbacks. */
 export function routeCompletion(registry: ModelRegistry, request: ChatCompletionRequest, options: RouteOptions): Promise<Routed<ChatCompletion>> {
-  return route(registry, request, { signal: options.signal, record: options.record, stream: false, attempt: attemptCompletion });
+  return route(registry, request, {
+    signal: options.signal,
+    record: options.record,
+    clientHeaders: options.clientHeaders,
+    stream: false,
+    attempt: attemptCompletion,
+  });
 }
 
 /** A stream that delivered its first chunk, with retries and fallbacks before it. */
@@ -65,12 +77,19 @@ export function routeStream(
   options: StreamRouteOptions,
 ): Promise<Routed<AsyncIterable<ChatCompletionChunk>>> {
   const observer = options.observer ?? null;
-  return route(registry, request, { signal: options.signal, record: options.record, stream: true, attempt: (d, input) => attemptStream(d, input, observer) });
+  return route(registry, request, {
+    signal: options.signal,
+    record: options.record,
+    clientHeaders: options.clientHeaders,
+    stream: true,
+    attempt: (d, input) => attemptStream(d, input, observer),
+  });
 }
 
 interface Plan<T> {
   signal: AbortSignal;
   record: RequestRecord | undefined;
+  clientHeaders?: IncomingHttpHeaders;
   stream: boolean;
   attempt: (deployment: Deployment, input: AttemptInput) => Promise<T>;
 }
@@ -84,6 +103,8 @@ async function route<T>(registry: ModelRegistry, request: ChatCompletionRequest,
   const visited = new Set<string>();
   let attempts = 0;
   let lastError: LanguruError | null = null;
+  let answered: Record<string, string> | undefined;
+  const call = { clientHeaders: plan.clientHeaders, answered: (headers: Record<string, string>) => void (answered = headers) };
 
   while (queue.length > 0) {
     const name = queue.shift() as string;
@@ -109,10 +130,12 @@ async function route<T>(registry: ModelRegistry, request: ChatCompletionRequest,
           signal,
           record,
           limits: attemptLimits(model.timeouts, deployment.provider.timeoutMs, plan.stream),
+          call,
         };
         const value = await plan.attempt(deployment, input);
         deployment.health.success();
-        return { value, route: { model: model.name, deployment: deployment.id, attempts } };
+        const route = { model: model.name, deployment: deployment.id, attempts };
+        return answered ? { value, route, upstreamHeaders: relayedUpstreamHeaders(answered) } : { value, route };
       } catch (err) {
         error = classify(err, signal);
         if (!(error instanceof CallerAbortedError)) upstreamFailed(record, deployment.id, error);
