@@ -8,6 +8,29 @@ import { z } from "zod";
 import { formatPath } from "../shared/validation.js";
 import { AccessEnv, PricesConfig, accessConfigFrom, type AccessConfig } from "./access/config.js";
 
+// Credentials, framing and hop-by-hop headers are the gateway's to set on an upstream call, never a client's.
+const UNFORWARDABLE = new Set([
+  "authorization",
+  "proxy-authorization",
+  "api-key",
+  "x-api-key",
+  "x-goog-api-key",
+  "cookie",
+  "host",
+  "content-length",
+  "content-type",
+  "content-encoding",
+  "transfer-encoding",
+  "connection",
+  "keep-alive",
+  "upgrade",
+  "te",
+  "trailer",
+  "expect",
+  "accept",
+  "accept-encoding",
+]);
+
 const ModelEntry = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1), upstream: z.string().min(1) })]);
 
 /** One OpenAI-compatible upstream: OpenAI, Azure, Ollama, vLLM, Groq, OpenRouter, ... */
@@ -18,6 +41,19 @@ export const ProviderConfig = z.strictObject({
   /** Name of the environment variable that holds the key; the key itself never sits in the file. */
   apiKeyEnv: z.string().min(1).optional(),
   headers: z.record(z.string(), z.string()).default({}),
+  /**
+   * Client request headers passed on to this upstream (e.g. `OpenAI-Organization`, `OpenAI-Project`,
+   * OpenRouter's `X-Title` / `HTTP-Referer`); a header set in `headers` wins over the client's.
+   */
+  forwardHeaders: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9-]{1,64}$/, "a header name")
+        .refine((name) => !UNFORWARDABLE.has(name.toLowerCase()), "this header is the gateway's own (credentials, framing or hop-by-hop)"),
+    )
+    .max(32)
+    .optional(),
   /** Backstop for one upstream call, whatever the model's own timeouts say. */
   timeoutMs: z.int().positive().default(600_000),
   /** Shorthand: each entry is a public model with this provider as its only deployment. */

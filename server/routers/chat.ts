@@ -28,7 +28,8 @@ const GenerateInput = ChatCompletionParams.safeExtend({ lastEventId: z.string().
 export const chatRouter = router({
   /** One whole `ChatCompletion`; `languru` says which deployment answered after how many tries. */
   completions: keyProcedure.input(ChatCompletionParams).mutation(async ({ input, ctx, signal }) => {
-    const request = { ...requestFromParams(input), stream: false };
+    // A whole completion: the upstream body carries no `stream` field (its default is no stream).
+    const { stream: _stream, ...request } = requestFromParams(input);
     const { value, route } = await ctx.chat.complete(request, {
       signal: signal ?? new AbortController().signal,
       caller: ctx.caller,

@@ -3,7 +3,7 @@
  * stream the one wrapper its chunks pass through (timers, observer hook, upstream close on early exit).
  */
 import type { ChatCompletion, ChatCompletionChunk } from "../../shared/index.js";
-import type { UpstreamRequest } from "../providers/types.js";
+import type { UpstreamCallOptions, UpstreamRequest } from "../providers/types.js";
 import type { Deployment } from "./deployment.js";
 import { timeUpstream } from "../observability/hooks.js";
 import type { RequestRecord } from "../observability/request.js";
@@ -42,6 +42,8 @@ export interface AttemptInput {
   /** The request it serves (upstream time is noted on it). */
   record: RequestRecord | undefined;
   limits: AttemptLimits;
+  /** Client headers to forward, and where the upstream's response headers go. */
+  call?: UpstreamCallOptions;
 }
 
 /** One whole completion from one deployment. */
@@ -49,7 +51,7 @@ export async function attemptCompletion(deployment: Deployment, input: AttemptIn
   const timers = new AttemptTimers(input.signal, deployment.id, input.limits);
   track(deployment, 1);
   try {
-    return await timeUpstream(input.record, deployment.provider.complete(input.request, timers.signal, input.body));
+    return await timeUpstream(input.record, deployment.provider.complete(input.request, timers.signal, input.body, input.call));
   } catch (err) {
     throw timers.explain(err);
   } finally {
@@ -72,7 +74,7 @@ export async function attemptStream(
   track(deployment, 1);
   let iterator: AsyncIterator<ChatCompletionChunk> | undefined;
   try {
-    const source = await timeUpstream(input.record, deployment.provider.stream(input.request, timers.signal, input.body));
+    const source = await timeUpstream(input.record, deployment.provider.stream(input.request, timers.signal, input.body, input.call));
     timers.enter("first token");
     iterator = source[Symbol.asyncIterator]();
     const first = await timeUpstream(input.record, iterator.next());
