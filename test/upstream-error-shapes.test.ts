@@ -88,6 +88,22 @@ describe("error bodies of every common shape keep their message, type and code",
       code: null,
     },
     {
+      name: "Mistral (a top-level message)",
+      answer: json(401, { message: "Unauthorized", request_id: "7f3c0d9e" }),
+      status: 401,
+      message: "Unauthorized",
+      type: "authentication_error",
+      code: null,
+    },
+    {
+      name: "FastAPI (detail)",
+      answer: json(404, { detail: "Not Found" }),
+      status: 404,
+      message: "Not Found",
+      type: "invalid_request_error",
+      code: null,
+    },
+    {
       name: "text/plain with its status in front",
       answer: raw(400, "400 Bad Request: missing field `messages`\n", { "content-type": "text/plain" }),
       status: 400,
@@ -208,6 +224,19 @@ describe("errors inside a stream are relayed", () => {
     expect(frames.at(-1)).toBe("[DONE]");
     expect(JSON.parse(frames.at(-2) as string)).toEqual({ error: { message: "Provider returned error", type: "api_error", param: null, code: "502" } });
     expect(frames.join("")).not.toContain("10.9.9.9");
+  });
+
+  it("vLLM's error object mid-stream is relayed as the error frame", async () => {
+    upstream.otherwise(
+      stream((request) => [...head(request), { object: "error", message: "Engine loop died", type: "InternalServerError", param: null, code: 500 }]),
+    );
+    const thrown = await caught(
+      (async () => {
+        for await (const _chunk of await client.chat.completions.create({ model: "m1", messages, stream: true }));
+      })(),
+    );
+    expect(thrown.message).toBe("Engine loop died");
+    expect(thrown.code).toBe("500");
   });
 
   it("an error event before any chunk is a plain HTTP error with the status its type names", async () => {

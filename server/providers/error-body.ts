@@ -7,6 +7,7 @@
  *   vLLM, SGLang                  {"object":"error","message","type","param","code":400}
  *   Anthropic                     {"type":"error","error":{"type":"overloaded_error","message"}}
  *   Ollama, TGI, llama.cpp        {"error":"model 'x' not found"}  (TGI adds "error_type")
+ *   Mistral, Kong; FastAPI        {"message":"Unauthorized","request_id":...}; {"detail":"..."}
  *   OpenRouter (inside a stream)  {"error":{"code":502,"message","metadata"}, "choices":[...]}
  *   proxies, load balancers       text/plain, or an HTML page
  *
@@ -34,6 +35,9 @@ export function errorFieldsOf(value: unknown): UpstreamErrorFields | null {
   if (isRecord(inner)) return { message: textOf(inner.message), ...named(inner) };
   // vLLM, SGLang: the body itself is the error object.
   if (value.object === "error" || (value.type === "error" && "message" in value)) return { message: textOf(value.message), ...named(value) };
+  // Mistral's and Kong's `{"message": ...}`, FastAPI's `{"detail": ...}`: only in an error answer, never in a 200.
+  if (typeof value.message === "string") return { message: value.message, ...named(value) };
+  if (typeof value.detail === "string") return { message: value.detail };
   return null;
 }
 

@@ -226,9 +226,11 @@ function chunkOf(message: SseMessage, state: { done: boolean; sawFinish: boolean
   }
   const payload = parseJson(message.data);
   if (payload === undefined) throw new UpstreamError(`upstream '${name}' sent an event that is not JSON`);
-  if (message.event === "error" || (isRecord(payload) && payload.error !== undefined && payload.error !== null)) throw reportedFailure(payload);
+  // OpenAI's `error` event or payload, OpenRouter's error chunk, vLLM's `{"object":"error"}`.
+  if (message.event === "error" || (isRecord(payload) && ((payload.error !== undefined && payload.error !== null) || payload.object === "error")))
+    throw reportedFailure(payload);
   const chunk = payload as ChatCompletionChunk;
-  if (!state.sawFinish && Array.isArray(chunk.choices)) state.sawFinish = chunk.choices.some((c) => c.finish_reason != null);
+  if (!state.sawFinish && Array.isArray(chunk.choices)) state.sawFinish = (chunk.choices as unknown[]).some((c) => isRecord(c) && c.finish_reason != null);
   return keepJsonText(chunk, message.data);
 }
 
