@@ -3,9 +3,12 @@
  * every load, hashed files under `/assets/` cached for a year (their prebuilt `.gz` copy to clients
  * that accept gzip), nothing outside that folder. When the build is missing, `/` says how to make it
  * instead of failing.
+ *
+ * "Outside" is judged on the real path: a symbolic link in the folder is followed only when its
+ * target is inside the folder too, so a stray link (to `/etc`, to the checkout) exposes nothing.
  */
 import { createReadStream, type Stats } from "node:fs";
-import { stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -55,7 +58,7 @@ export function createPlaygroundHandler(options: PlaygroundOptions = {}): (req: 
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/" || path === "/index.html") {
-      void serveFile({ req, res, file: join(root, "index.html"), cache: "no-cache", missing: () => sendHtml(res, 503, notBuilt) });
+      void serveFile({ req, res, root, file: join(root, "index.html"), cache: "no-cache", missing: () => sendHtml(res, 503, notBuilt) });
       return true;
     }
     if (!path.startsWith("/assets/")) return false;
@@ -70,7 +73,7 @@ export function createPlaygroundHandler(options: PlaygroundOptions = {}): (req: 
       sendText(res, 404, "Not found");
       return true;
     }
-    void serveFile({ req, res, file, cache: "public, max-age=31536000, immutable", missing: () => sendText(res, 404, "Not found") });
+    void serveFile({ req, res, root, file, cache: "public, max-age=31536000, immutable", missing: () => sendText(res, 404, "Not found") });
     return true;
   };
 }
@@ -78,26 +81,31 @@ export function createPlaygroundHandler(options: PlaygroundOptions = {}): (req: 
 interface ServeFile {
   req: IncomingMessage;
   res: ServerResponse;
+  /** The build folder, as configured (it may itself be a link). */
+  root: string;
   file: string;
   cache: string;
   missing: () => void;
 }
 
-async function serveFile({ req, res, file, cache, missing }: ServeFile): Promise<void> {
-  const info = await fileStat(file);
-  if (!info) return missing();
+async function serveFile({ req, res, root, file, cache, missing }: ServeFile): Promise<void> {
+  // Resolved per request: a deploy may swap the folder's link to a new release at any time.
+  const inside = await realDirectory(root);
+  const found = inside && (await servable(file, inside));
+  if (!found) return missing();
+  const { info } = found;
   const type = contentTypes[extname(file)] ?? "application/octet-stream";
   // The build writes a gzip copy beside each text asset; sending it costs no CPU here.
-  const gzipped = file.endsWith(".html") ? null : await fileStat(`${file}.gz`);
+  const gzipped = file.endsWith(".html") ? null : await servable(`${file}.gz`, inside);
   const acceptsGzip = /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
-  const sent = gzipped && acceptsGzip ? { path: `${file}.gz`, info: gzipped } : { path: file, info };
+  const sent = gzipped && acceptsGzip ? { ...gzipped, encoded: true } : { ...found, encoded: false };
   res.writeHead(200, {
     "content-type": type,
     "content-length": sent.info.size,
     "cache-control": cache,
     "last-modified": info.mtime.toUTCString(),
     ...(gzipped ? { vary: "accept-encoding" } : {}),
-    ...(sent.path !== file ? { "content-encoding": "gzip" } : {}),
+    ...(sent.encoded ? { "content-encoding": "gzip" } : {}),
     ...(type.startsWith("text/html") ? pageSecurity : { "x-content-type-options": "nosniff" }),
   });
   if (req.method === "HEAD") return void res.end();
@@ -106,11 +114,25 @@ async function serveFile({ req, res, file, cache, missing }: ServeFile): Promise
     .pipe(res);
 }
 
-/** The file's stats, or null when it is missing or not a regular file. */
-async function fileStat(file: string): Promise<Stats | null> {
+/** The real path of a folder (links resolved) with a trailing separator, or null when it is missing. */
+async function realDirectory(folder: string): Promise<string | null> {
   try {
-    const info = await stat(file);
-    return info.isFile() ? info : null;
+    return (await realpath(folder)) + sep;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The file's real path and stats, or null when it is missing, not a regular file, or really lies
+ * outside `inside` (a link out). The real path is what gets opened, so no link is followed later.
+ */
+async function servable(file: string, inside: string): Promise<{ path: string; info: Stats } | null> {
+  try {
+    const path = await realpath(file);
+    if (!path.startsWith(inside)) return null;
+    const info = await stat(path);
+    return info.isFile() ? { path, info } : null;
   } catch {
     return null;
   }

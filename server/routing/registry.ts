@@ -48,7 +48,7 @@ export interface ModelRegistry {
   states(): Map<string, CarriedState>;
   /** Resolves once the first discovery round ended (at most a few seconds). */
   ready: Promise<void>;
-  /** Stops discovery and closes the providers' connections. */
+  /** Stops discovery, stops hearing other replicas' health events for its deployments, and closes the providers' connections. */
   close(): Promise<void>;
 }
 
@@ -84,6 +84,8 @@ export function createModelRegistry(config: Config, options: RegistryOptions = {
   // Taken once: holding `previous` itself would chain every registry ever loaded.
   const carry = previous?.states() ?? new Map<string, CarriedState>();
   const active = { count: 0 };
+  // Each deployment's subscription to the other replicas' health events, released when this registry forgets it.
+  const registrations = new Map<string, () => void>();
   const deployment = (providerName: string, upstreamModel: string, weight = 1): Deployment => {
     const id = `${providerName}/${upstreamModel}`;
     let d = deploymentsById.get(id);
@@ -93,7 +95,7 @@ export function createModelRegistry(config: Config, options: RegistryOptions = {
       carried?.health.adopt(config.routing.cooldown);
       const load = carried?.load ?? { inFlight: 0 };
       const health = carried?.health ?? new DeploymentHealth(config.routing.cooldown, shared ? (event) => shared.publish(id, event) : undefined);
-      shared?.register(id, health);
+      if (shared) registrations.set(id, shared.register(id, health));
       d = { id, provider, upstreamModel, weight, load, health, active };
       deploymentsById.set(id, d);
     }
@@ -126,6 +128,12 @@ export function createModelRegistry(config: Config, options: RegistryOptions = {
     for (const name of [settings.name, ...settings.aliases]) models.set(name, routed);
   }
 
+  const forget = (id: string) => {
+    deploymentsById.delete(id);
+    registrations.get(id)?.();
+    registrations.delete(id);
+  };
+
   const discovered = new Map<string, Set<string>>();
   const configured = new Set(deploymentsById.keys());
   const addressed = new Map<string, RoutedModel>();
@@ -141,7 +149,7 @@ export function createModelRegistry(config: Config, options: RegistryOptions = {
     if (addressed.size > MAX_ADDRESSED) {
       const [oldest, evicted] = addressed.entries().next().value as [string, RoutedModel];
       addressed.delete(oldest);
-      for (const d of evicted.deployments) if (!configured.has(d.id)) deploymentsById.delete(d.id);
+      for (const d of evicted.deployments) if (!configured.has(d.id)) forget(d.id);
     }
     return routed;
   };
@@ -218,6 +226,9 @@ export function createModelRegistry(config: Config, options: RegistryOptions = {
     ready,
     async close() {
       abort.abort();
+      // A registration a newer registry made for the same deployment stays: releasing a replaced one does nothing.
+      for (const release of registrations.values()) release();
+      registrations.clear();
       for (const timer of timers) clearInterval(timer);
       await Promise.all([...providers.values()].map(({ provider }) => provider.close?.()));
     },

@@ -15,8 +15,15 @@ import type { DeploymentHealth, HealthEvent } from "./health.js";
 export interface SharedHealth {
   /** Tells the other replicas what a call to `deployment` did here. */
   publish(deployment: string, event: HealthEvent): void;
-  /** Applies other replicas' events for `deployment` to `health` (the latest registration wins, as after a reload). */
-  register(deployment: string, health: DeploymentHealth): void;
+  /**
+   * Applies other replicas' events for `deployment` to `health` until the returned function is
+   * called. The latest registration wins (as after a reload); releasing one that a later
+   * registration replaced does nothing. Deployments come and go with client-chosen
+   * `provider/<name>` addresses, so whoever registers one releases it when it forgets it.
+   */
+  register(deployment: string, health: DeploymentHealth): () => void;
+  /** How many deployments hear other replicas' events now (bounded by the registries' deployments). */
+  registered(): number;
 }
 
 /** What shared health is built from. */
@@ -33,13 +40,15 @@ export function createSharedHealth(options: SharedHealthOptions): SharedHealth {
   const { redis, subscriber, log } = options;
   const channel = `${options.prefix}:health`;
   const replica = randomUUID();
-  const registered = new Map<string, DeploymentHealth>();
+  // One entry object per registration: a reloaded registry registers the same health object again,
+  // and the old registry's release must not remove the new registration.
+  const registered = new Map<string, { health: DeploymentHealth }>();
 
   subscriber.on("message", (from: string, message: string) => {
     if (from !== channel) return;
     const event = parse(message);
     if (!event || event.replica === replica) return;
-    registered.get(event.deployment)?.observe(event.event);
+    registered.get(event.deployment)?.health.observe(event.event);
   });
   subscriber.subscribe(channel).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, "cannot subscribe to shared deployment health"));
 
@@ -48,8 +57,13 @@ export function createSharedHealth(options: SharedHealthOptions): SharedHealth {
       redis.publish(channel, JSON.stringify({ replica, deployment, event })).catch(() => undefined);
     },
     register(deployment, health) {
-      registered.set(deployment, health);
+      const entry = { health };
+      registered.set(deployment, entry);
+      return () => {
+        if (registered.get(deployment) === entry) registered.delete(deployment);
+      };
     },
+    registered: () => registered.size,
   };
 }
 

@@ -6,6 +6,7 @@ import type { Store } from "./types.js";
 export type * from "./types.js";
 export { createPostgresStore, type PostgresStoreOptions } from "./postgres.js";
 export { createSqliteStore } from "./sqlite.js";
+export { MAX_LEDGER_TEXT, placeholderUsage, storableText, storableUsage, UNSTORABLE_MODEL } from "./storable.js";
 
 /** Where the store lives. */
 export interface StoreOptions {

@@ -6,6 +6,7 @@ import pg from "pg";
 import { migrations } from "./migrations.js";
 import { DEFAULT_USAGE_LIMIT, keyFromRow, settingColumns, spendByKey, usageFromRow, usageWhere, type KeyRow, type UsageDbRow } from "./rows.js";
 import { totals } from "./sqlite.js";
+import { storableUsage } from "./storable.js";
 import type { KeyRecord, Store } from "./types.js";
 
 /** Options of the PostgreSQL store. */
@@ -99,8 +100,9 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       await query("UPDATE languru_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2", [at.getTime(), id]);
       return find(id);
     },
-    async recordUsage(rows) {
-      if (rows.length === 0) return;
+    async recordUsage(given) {
+      if (given.length === 0) return;
+      const rows = given.map(storableUsage);
       await transaction(async (client) => {
         // One multi-row INSERT per batch: 12 columns, well under PostgreSQL's 65535 parameters for any batch we make.
         const params: unknown[] = [];

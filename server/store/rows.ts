@@ -1,4 +1,5 @@
 /** Row <-> record conversion shared by both dialects (both store times as epoch ms). */
+import { MAX_LEDGER_TEXT, storableSettings, storableText } from "./storable.js";
 import type { KeyRecord, KeySettings, UsageFilter, UsageRow } from "./types.js";
 
 /** A `languru_keys` row as either driver returns it (pg returns BIGINT as a string). */
@@ -74,8 +75,9 @@ export function usageFromRow(row: UsageDbRow): UsageRow {
   };
 }
 
-/** Settings as column/value pairs, for INSERT and UPDATE; `models` is JSON text. */
-export function settingColumns(patch: Partial<KeySettings>): Array<[string, string | number | null]> {
+/** Settings as column/value pairs, for INSERT and UPDATE; `models` is JSON text; text as every store holds it. */
+export function settingColumns(settings: Partial<KeySettings>): Array<[string, string | number | null]> {
+  const patch = storableSettings(settings);
   const columns: Array<[string, string | number | null]> = [];
   if (patch.name !== undefined) columns.push(["name", patch.name]);
   if (patch.models !== undefined) columns.push(["models", patch.models == null ? null : JSON.stringify(patch.models)]);
@@ -87,7 +89,7 @@ export function settingColumns(patch: Partial<KeySettings>): Array<[string, stri
   return columns;
 }
 
-/** A usage filter as a WHERE clause; `placeholder(i)` renders the i-th (1-based) parameter. */
+/** A usage filter as a WHERE clause; `placeholder(i)` renders the i-th (1-based) parameter. Text is matched as it was stored. */
 export function usageWhere(filter: UsageFilter, placeholder: (i: number) => string): { sql: string; params: Array<string | number> } {
   const clauses: string[] = [];
   const params: Array<string | number> = [];
@@ -95,8 +97,8 @@ export function usageWhere(filter: UsageFilter, placeholder: (i: number) => stri
     params.push(value);
     clauses.push(`${clause} ${placeholder(params.length)}`);
   };
-  if (filter.keyId !== undefined) add("key_id =", filter.keyId);
-  if (filter.model !== undefined) add("model =", filter.model);
+  if (filter.keyId !== undefined) add("key_id =", storableText(filter.keyId, MAX_LEDGER_TEXT));
+  if (filter.model !== undefined) add("model =", storableText(filter.model, MAX_LEDGER_TEXT));
   if (filter.from !== undefined) add("at >=", filter.from.getTime());
   if (filter.to !== undefined) add("at <", filter.to.getTime());
   return { sql: clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "", params };

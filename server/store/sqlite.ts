@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
 import { migrations } from "./migrations.js";
 import { DEFAULT_USAGE_LIMIT, keyFromRow, settingColumns, spendByKey, usageFromRow, usageWhere, type KeyRow, type UsageDbRow } from "./rows.js";
+import { storableUsage } from "./storable.js";
 import type { KeyRecord, Store, UsageTotals } from "./types.js";
 
 /** Opens (creating if needed) a SQLite store at `path`. */
@@ -73,8 +74,9 @@ export function createSqliteStore(path: string): Store {
       db.prepare("UPDATE languru_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?").run(at.getTime(), id);
       return find(id);
     },
-    async recordUsage(rows) {
-      if (rows.length === 0) return;
+    async recordUsage(given) {
+      if (given.length === 0) return;
+      const rows = given.map(storableUsage);
       const insert = insertUsage();
       const spend = addSpend();
       db.transaction(() => {

@@ -105,7 +105,11 @@ export interface Store {
   updateKey(id: string, patch: Partial<KeySettings>): Promise<KeyRecord | null>;
   /** Marks a key revoked (kept for the ledger); null when no such key. */
   revokeKey(id: string, at: Date): Promise<KeyRecord | null>;
-  /** Appends rows and adds their tokens and cost to their keys' spend, in one transaction. */
+  /**
+   * Appends rows and adds their tokens and cost to their keys' spend, in one transaction. Rows are
+   * written as `storableUsage` makes them (no NUL, bounded text, integer counts), so only the
+   * store's own rules (a constraint, an outage) can refuse one.
+   */
   recordUsage(rows: UsageRow[]): Promise<void>;
   queryUsage(filter: UsageFilter): Promise<UsageReport>;
   /** One trivial round trip (`SELECT 1`), for the readiness probe. */

@@ -7,9 +7,15 @@
  * tick, with the failure logged once per outage (and once when it recovers). The buffer is
  * bounded by `maxBuffered`; past it the oldest rows are dropped, counted and logged, so an outage
  * costs ledger rows rather than memory or requests.
+ *
+ * A refused row is not an outage: when a batch fails but the store still answers a ping, the batch
+ * is split in halves until the rows the store refuses stand alone, so every other row (of every
+ * key) lands. A refused row is written once more as a placeholder without its text (its tokens
+ * and cost still count against its key), and if even that is refused it is dropped with a log
+ * line. Either way it is never retried again, so one bad row cannot stall the ledger.
  */
 import type { Logger } from "pino";
-import type { Store, UsageRow } from "../store/index.js";
+import { placeholderUsage, storableUsage, type Store, type UsageRow } from "../store/index.js";
 
 /** Settings of the writer. */
 export interface LedgerOptions {
@@ -25,8 +31,14 @@ export interface LedgerOptions {
 /** Counters, for tests and logs. */
 export interface LedgerStats {
   buffered: number;
+  /** Rows that reached the store, placeholders included. */
   written: number;
+  /** Rows dropped because the buffer was full during an outage. */
   dropped: number;
+  /** Rows the store refused even as a placeholder, dropped. */
+  rejected: number;
+  /** Rows the store refused as they were, written as placeholders. */
+  placeholders: number;
   failedFlushes: number;
 }
 
@@ -45,29 +57,75 @@ export interface Ledger {
 export function createLedger(options: LedgerOptions): Ledger {
   const { store, log } = options;
   let buffer: UsageRow[] = [];
-  const stats = { written: 0, dropped: 0, failedFlushes: 0 };
+  const stats = { written: 0, dropped: 0, rejected: 0, placeholders: 0, failedFlushes: 0 };
   let flushing: Promise<void> | null = null;
   let failing = false;
+
+  /** Writes `rows` in one store call; the error, or null once they landed. */
+  const write = async (rows: UsageRow[]): Promise<unknown> => {
+    try {
+      await store.recordUsage(rows);
+    } catch (err) {
+      return err ?? new Error("store write failed");
+    }
+    stats.written += rows.length;
+    options.onFlushed?.(rows);
+    return null;
+  };
+
+  const storeAnswers = async (): Promise<boolean> => {
+    try {
+      await store.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  /** Writes a batch, isolating the rows the store refuses; returns the rows to retry later (the store is down) and the error. */
+  const writeIsolating = async (batch: UsageRow[]): Promise<{ unwritten: UsageRow[]; err: unknown }> => {
+    const parts = [batch];
+    for (let part = parts.shift(); part; part = parts.shift()) {
+      const err = await write(part);
+      if (err === null) continue;
+      if (!(await storeAnswers())) return { unwritten: [...part, ...parts.flat()], err };
+      if (part.length > 1) {
+        const half = Math.ceil(part.length / 2);
+        parts.unshift(part.slice(0, half), part.slice(half));
+        continue;
+      }
+      const refused = part[0]!;
+      const again = await write([placeholderUsage(refused)]);
+      const about = { keyId: refused.keyId, status: refused.status, modelLength: refused.model.length, err: { message: messageOf(err) } };
+      if (again === null) {
+        stats.placeholders++;
+        log.warn(about, "usage ledger: the store refused a row; wrote a placeholder without its text (its tokens and cost kept)");
+      } else if (await storeAnswers()) {
+        stats.rejected++;
+        log.error({ ...about, placeholderErr: { message: messageOf(again) } }, "usage ledger: the store refused a row, even as a placeholder; dropped");
+      } else {
+        return { unwritten: [refused, ...parts.flat()], err: again };
+      }
+    }
+    return { unwritten: [], err: null };
+  };
 
   const writeAll = async () => {
     while (buffer.length > 0) {
       const batch = buffer.slice(0, options.batchSize);
       buffer = buffer.slice(batch.length);
-      try {
-        await store.recordUsage(batch);
-      } catch (err) {
-        buffer = [...batch, ...buffer];
+      const { unwritten, err } = await writeIsolating(batch);
+      if (unwritten.length > 0) {
+        buffer = [...unwritten, ...buffer];
         trim();
         stats.failedFlushes++;
         if (!failing)
-          log.error({ err: { message: (err as Error).message }, buffered: buffer.length }, "usage ledger: store write failed; rows kept in memory and retried");
+          log.error({ err: { message: messageOf(err) }, buffered: buffer.length }, "usage ledger: store write failed; rows kept in memory and retried");
         failing = true;
         return;
       }
-      stats.written += batch.length;
       if (failing) log.warn({ buffered: buffer.length, dropped: stats.dropped }, "usage ledger: store writes recovered");
       failing = false;
-      options.onFlushed?.(batch);
     }
   };
 
@@ -92,7 +150,8 @@ export function createLedger(options: LedgerOptions): Ledger {
 
   return {
     record(row) {
-      buffer.push(row);
+      // Sanitised once here, so the access service's spend bookkeeping sees the values the store keeps.
+      buffer.push(storableUsage(row));
       trim();
       if (buffer.length >= options.batchSize && !failing) void flush();
     },
@@ -108,4 +167,9 @@ export function createLedger(options: LedgerOptions): Ledger {
       if (buffer.length > 0) log.error({ lost: buffer.length }, "usage ledger: store unavailable at shutdown; buffered rows lost");
     },
   };
+}
+
+// A driver's message, bounded: it is logged, and a message may quote the value it refused.
+function messageOf(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 300);
 }
