@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, type Config } from "../server/config.js";
 import { createKey, startKeyedGateway } from "./helpers/access.js";
 import { launchChromium, hasChromium, warnIfNoChromium } from "./helpers/chromium.js";
-import { fail, startFakeUpstream, type FakeUpstream } from "./helpers/fake-upstream.js";
+import { fail, startFakeUpstream, stream, type FakeUpstream } from "./helpers/fake-upstream.js";
 import { startTcpProxy } from "./helpers/tcp-proxy.js";
 import { startGateway, upstreamProvider, type TestGateway } from "./helpers/gateway.js";
 
@@ -45,6 +45,7 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
   let gateway: TestGateway;
   let gatewayOverrides: Pick<Config, "echoDelayMs" | "providers" | "routing">;
   let upstream: FakeUpstream;
+  let thinker: FakeUpstream;
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
@@ -53,6 +54,7 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
     mkdirSync(artifacts, { recursive: true });
     await buildPlayground();
     upstream = await startFakeUpstream();
+    thinker = await startFakeUpstream();
     upstream.otherwise(
       fail(429, "Rate limit reached for requests", { type: "rate_limit_error", code: "rate_limit_exceeded", headers: { "retry-after": "20" } }),
     );
@@ -63,6 +65,7 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
       providers: [
         upstreamProvider(await closedPortURL(), ["down-model"], { name: "down" }),
         upstreamProvider(upstream.baseURL, ["limited-model"], { name: "limited" }),
+        upstreamProvider(thinker.baseURL, ["thinker"], { name: "thinking" }),
       ],
       routing: { ...base.routing, retry: { ...base.routing.retry, attempts: 1 } },
     };
@@ -78,6 +81,7 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
     await browser?.close();
     await gateway?.close(100);
     await upstream?.close();
+    await thinker?.close();
     expect(pageErrors).toEqual([]);
   });
 
@@ -244,6 +248,42 @@ describe.skipIf(!hasChromium)("playground at / in headless Chromium", () => {
     expect(await lastReply(page).getByTestId("content").textContent()).toBe("hello after reload");
     await page.screenshot({ path: `${artifacts}playground-after-reload.png` });
     await expect.poll(() => gateway.services.generations.running()).toBe(0);
+  });
+
+  it("shows a reply's reasoning (folded once it answers), its text and its tool call with the streamed arguments", async () => {
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
+      id: "c",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: "thinker",
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+    thinker.otherwise(
+      stream(
+        [
+          chunk({ role: "assistant", content: "" }),
+          chunk({ reasoning_content: "The user wants weather; " }),
+          chunk({ reasoning_content: "call the tool." }),
+          chunk({ content: "Checking now." }),
+          chunk({ tool_calls: [{ index: 0, id: "call_w", type: "function", function: { name: "get_weather", arguments: '{"city":' } }] }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }),
+          chunk({}, "tool_calls"),
+        ],
+        { delayMs: 20 },
+      ),
+    );
+    await pickModel(page, "thinker");
+    await sendMessage(page, "weather in Paris?");
+    await expect.poll(() => lastReply(page).getAttribute("data-state"), { timeout: 10_000 }).toBe("done");
+    const reply = lastReply(page);
+    expect(await reply.getByTestId("reasoning").textContent()).toContain("The user wants weather; call the tool.");
+    expect(await reply.getByTestId("reasoning").getAttribute("open")).toBeNull();
+    expect(await reply.getByTestId("content").textContent()).toBe("Checking now.");
+    const call = reply.getByTestId("tool-call");
+    expect(await call.textContent()).toContain("get_weather");
+    expect(await call.locator("pre").textContent()).toBe('{"city":"Paris"}');
+    expect(await call.getAttribute("data-state")).toBe("done");
+    await page.screenshot({ path: `${artifacts}playground-parts.png` });
   });
 });
 

@@ -35,10 +35,14 @@ export class ReplyMeter {
   /** Takes one chunk; returns the content text it adds (first choice only). */
   take(chunk: ChatCompletionChunk): string {
     if (chunk.usage) this.usage = chunk.usage;
-    const choice = chunk.choices[0];
+    // Read defensively: an upstream's chunk may have no choices, or a choice without a delta (Azure's content filter).
+    const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
     if (choice?.finish_reason) this.finishReason = choice.finish_reason;
-    const text = choice?.delta.content ?? "";
-    if (text !== "") {
+    const delta = (choice?.delta ?? {}) as Record<string, unknown>;
+    const text = typeof delta.content === "string" ? delta.content : "";
+    // Reasoning and tool-call arguments are tokens too: the first of any kind is the first token.
+    const produced = text !== "" || hasText(delta.reasoning_content) || hasText(delta.reasoning) || Array.isArray(delta.tool_calls);
+    if (produced) {
       const now = performance.now();
       this.firstTokenAt ??= now;
       this.lastTokenAt = now;
@@ -66,4 +70,8 @@ export class ReplyMeter {
       durationMs: this.endedAt === null ? null : this.endedAt - this.startedAt,
     };
   }
+}
+
+function hasText(value: unknown): boolean {
+  return typeof value === "string" && value !== "";
 }

@@ -7,12 +7,16 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ConnectionError, LanguruError, type ChatCompletionRequestInput, type LanguruClient, type Usage } from "../index.js";
 import { ReplyMeter, type ReplyStats } from "./reply-meter.js";
+import { ReplyParts, type ReplyPart } from "./reply-parts.js";
 
 /** One turn of the conversation as the hook keeps it. */
 export interface ChatItem {
   id: string;
   role: "user" | "assistant";
+  /** The text: a user turn's, or a reply's answer (its text parts together). */
   content: string;
+  /** Replies only: everything the reply holds, in order: text, reasoning, refusal, tool calls (arguments as they stream). */
+  parts?: ReplyPart[];
   /** Replies only: usage, time to first token, tokens per second (live while streaming). */
   stats?: ReplyStats;
   /** Replies only: the error that ended this reply. */
@@ -112,12 +116,13 @@ export function useChat(options: UseChatOptions): UseChat {
       const controller = new AbortController();
       controllerRef.current = controller;
       const { client, model, system, params } = optionsRef.current;
-      const reply: ChatItem = { id: newId(), role: "assistant", content: "" };
+      const reply: ChatItem = { id: newId(), role: "assistant", content: "", parts: [] };
       commit([...history, reply]);
       setError(null);
       setStatus("submitted");
 
       const meter = new ReplyMeter(model);
+      const assembled = new ReplyParts();
       const request: ChatCompletionRequestInput = {
         ...params,
         model,
@@ -142,24 +147,28 @@ export function useChat(options: UseChatOptions): UseChat {
         };
         for await (const chunk of client.chat.stream(request, { signal: controller.signal, onConnectionChange })) {
           content += meter.take(chunk);
+          assembled.take(chunk);
           if (offline) {
             offline = false;
             resumed += 1;
           }
-          patchReply(reply.id, { content, stats: meter.stats(), ...(resumed ? { resumed } : {}) });
+          patchReply(reply.id, { content, parts: assembled.parts(), stats: meter.stats(), ...(resumed ? { resumed } : {}) });
           if (live()) setStatus("streaming");
         }
         meter.end();
-        patchReply(reply.id, { content, stats: meter.stats() });
+        assembled.finish();
+        patchReply(reply.id, { content, parts: assembled.parts(), stats: meter.stats() });
         if (live()) setStatus("ready");
       } catch (err) {
         meter.end();
+        assembled.finish();
+        const parts = assembled.parts();
         if (controller.signal.aborted) {
-          patchReply(reply.id, { content, stats: meter.stats(), stopped: true });
+          patchReply(reply.id, { content, parts, stats: meter.stats(), stopped: true });
           if (live()) setStatus("ready");
         } else {
           const failure = err instanceof LanguruError ? err : new ConnectionError(err instanceof Error ? err.message : String(err));
-          patchReply(reply.id, { content, stats: meter.stats(), error: failure });
+          patchReply(reply.id, { content, parts, stats: meter.stats(), error: failure });
           if (live()) {
             setError(failure);
             setStatus("error");

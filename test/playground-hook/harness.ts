@@ -14,7 +14,16 @@ export interface HookHarness {
   stop(): void;
   unmount(): void;
   /** The hook's state as plain data. */
-  snapshot(): { status: string; contents: string[]; stopped: boolean[]; error: string | null; errorStatus: number | null; renders: number };
+  snapshot(): {
+    status: string;
+    contents: string[];
+    /** Each turn's parts (replies only; empty for user turns). */
+    parts: unknown[][];
+    stopped: boolean[];
+    error: string | null;
+    errorStatus: number | null;
+    renders: number;
+  };
 }
 
 declare global {
@@ -58,6 +67,7 @@ window.hook = {
     return {
       status: chat?.status ?? "none",
       contents: chat?.messages.map((m) => m.content) ?? [],
+      parts: chat?.messages.map((m) => m.parts ?? []) ?? [],
       stopped: chat?.messages.map((m) => m.stopped === true) ?? [],
       error: chat?.error?.message ?? null,
       errorStatus: chat?.error?.status ?? null,
