@@ -10,6 +10,7 @@
 import { createTRPCClient, createWSClient, httpLink, httpSubscriptionLink, splitLink, wsLink, type TRPCClient, type TRPCLink } from "@trpc/client";
 import superjson from "superjson";
 import { toLanguruError } from "./errors.js";
+import { oneCallPerLineEncoder, oneCallPerMessage } from "./one-call-per-message.js";
 import { sendingNow } from "./send-now.js";
 import { followChunks, type StreamOptions, type StreamSource } from "./stream.js";
 import type { AppRouter, ChatCompletionChunk, ChatCompletionParams, ModelList, RoutedChatCompletion } from "./types.js";
@@ -120,7 +121,9 @@ function socketTransport(opts: LanguruClientOptions): { link: TRPCLink<AppRouter
   if (!WebSocketImpl) throw new TypeError('no WebSocket in this runtime: pass `WebSocket` (Node 20: from the `ws` package) or use `transport: "http"`');
   const client = createWSClient({
     url: trpcURL(opts.url, "ws"),
-    WebSocket: WebSocketImpl,
+    // One call per message: the gateway refuses batches.
+    WebSocket: oneCallPerMessage(WebSocketImpl),
+    experimental_encoder: oneCallPerLineEncoder,
     // Sent as the socket's first message, not in its URL.
     connectionParams: opts.apiKey ? { apiKey: opts.apiKey } : undefined,
     // Idle sockets close by themselves, so a script that forgot `close()` still exits.

@@ -3,6 +3,7 @@
  * reconnect resumes after the last tracked chunk, and leaving early (break, abort) stops the
  * subscription and, where the transport needs it, cancels the generation on the gateway.
  */
+import { errorFromBody, isRecord, type LanguruError } from "../shared/errors.js";
 import type { ChatCompletionChunk } from "./types.js";
 import { ConnectionError, isGatewayError, toLanguruError } from "./errors.js";
 
@@ -40,6 +41,18 @@ export interface StreamSource {
 
 type Event = { type: "chunks"; chunks: readonly ChatCompletionChunk[] } | { type: "end" } | { type: "error"; error: unknown };
 
+function isErrorChunk(chunk: unknown): boolean {
+  return isRecord(chunk) && !Array.isArray(chunk.choices) && chunk.error !== undefined && chunk.error !== null;
+}
+
+// The error a chunk carries, with its status when it names one (OpenRouter puts it in `code`), else a 502.
+function errorOfChunk(chunk: unknown): LanguruError {
+  const error = isRecord(chunk) ? chunk.error : undefined;
+  const body = isRecord(error) ? error : { message: typeof error === "string" ? error : "The stream failed." };
+  const named = [body.status, body.code].find((n): n is number => typeof n === "number" && n >= 400 && n <= 599);
+  return errorFromBody(named ?? 502, { error: body });
+}
+
 /** Yields the chunks of one generation. Breaking out of the loop, or aborting, stops it upstream. */
 export async function* followChunks(source: StreamSource, options: StreamOptions, settings: StreamSettings): AsyncGenerator<ChatCompletionChunk> {
   const signal = options.signal;
@@ -66,7 +79,12 @@ export async function* followChunks(source: StreamSource, options: StreamOptions
     onChunks: (chunks) => {
       // A chunk means the connection is up, whatever the transport said before.
       report("pending");
-      push({ type: "chunks", chunks });
+      // An error sent as a chunk (`{"error": {...}}`, no `choices`) is thrown, never yielded: code
+      // reading `chunk.choices[0]` would hit a TypeError before it saw the error.
+      const failed = chunks.findIndex(isErrorChunk);
+      if (failed === -1) return push({ type: "chunks", chunks });
+      if (failed > 0) push({ type: "chunks", chunks: chunks.slice(0, failed) });
+      push({ type: "error", error: errorOfChunk(chunks[failed]) });
     },
     onError: (error) => push({ type: "error", error }),
     onComplete: () => push({ type: "end" }),

@@ -102,32 +102,20 @@ const cases: Case[] = [
     param: "messages[1].tool_call_id",
   },
   {
-    label: "a bad content part type",
-    body: { model: "echo", messages: [{ role: "user", content: [{ type: "video", video: "x" }] }] },
-    param: "messages[0].content[0].type",
-  },
-  {
     label: "a text part without text",
     body: { model: "echo", messages: [{ role: "user", content: [{ type: "text" }] }] },
     param: "messages[0].content[0].text",
   },
-  { label: "a bad response_format type", body: { ...ok, response_format: { type: "yaml" } }, param: "response_format.type" },
   {
     label: "json_schema without name",
     body: { ...ok, response_format: { type: "json_schema", json_schema: { schema: { type: "object" } } } },
     param: "response_format.json_schema.name",
   },
-  { label: "stop with 5 strings", body: { ...ok, stop: ["a", "b", "c", "d", "e"] }, param: "stop" },
+  // Counts, name patterns, enum members and part kinds are the upstream's (test/request-acceptance.test.ts).
   { label: "stop with an empty list", body: { ...ok, stop: [] }, param: "stop" },
   { label: "stop as a number", body: { ...ok, stop: 5 }, param: "stop" },
   { label: "stream_options without stream", body: { ...ok, stream_options: { include_usage: true } }, param: "stream_options", stricterThanSpec: true },
   { label: "top_logprobs without logprobs", body: { ...ok, top_logprobs: 2 }, param: "top_logprobs", stricterThanSpec: true },
-  {
-    label: "a tool with a bad function name",
-    body: { ...ok, tools: [{ type: "function", function: { name: "has spaces" } }] },
-    param: "tools[0].function.name",
-    stricterThanSpec: true,
-  },
   { label: "prompt and messages together", body: { ...ok, prompt: "hi" }, param: "prompt", stricterThanSpec: true },
   { label: "an array body", body: [ok], param: null },
   { label: "a null body", body: null, param: null },
@@ -144,12 +132,6 @@ describe("invalid request bodies get a 400 naming the field", () => {
     expect(error.type).toBe("invalid_request_error");
     expect(error.param).toBe(param);
     if (param !== null) expect(error.message).toContain(param);
-  });
-
-  it("stop with 5 strings says the list is too long, not that it should be a string", async () => {
-    const error = await errorOf(await postRaw(JSON.stringify({ ...ok, stop: ["a", "b", "c", "d", "e"] })), 400);
-    expect(error.message).not.toMatch(/expected string/);
-    expect(error.message).toMatch(/4/);
   });
 
   it("the same bodies are rejected when streaming", async () => {

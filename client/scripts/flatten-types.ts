@@ -30,8 +30,9 @@ const namedTypes: Record<string, string> = {
   RouteInfo: "Which deployment answered, after how many attempts.",
 };
 
-// Resolves a type into a plain structure; dates and functions stay as they are.
-const deepHelper = `type Deep<T> = T extends Date | RegExp | ((...args: never[]) => unknown) ? T : T extends object ? { [K in keyof T]: Deep<T[K]> } : T;`;
+// Resolves a type into a plain structure; dates and functions stay as they are, and so do primitives
+// (an open enum's `string & {}` is an object type to `extends object`, and must not become String's members).
+const deepHelper = `type Deep<T> = T extends string | number | boolean | bigint | symbol | null | undefined ? T : T extends Date | RegExp | ((...args: never[]) => unknown) ? T : T extends object ? { [K in keyof T]: Deep<T[K]> } : T;`;
 
 interface ProcedureInfo {
   path: string[];

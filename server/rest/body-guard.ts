@@ -7,10 +7,15 @@
  * lingering close does: the response goes out with `connection: close`, then the rest of the body is
  * read and discarded, up to a bound of bytes and time, so that a client still uploading (the
  * official SDKs write the whole body before they read) sees the answer instead of a reset.
+ *
+ * And they are bounded together: each body, while it is read, holds a share of one budget of bytes
+ * (its declared length, or the whole body limit when it is chunked), so that many large uploads at
+ * once cannot take the memory a large body limit would otherwise allow per connection. A body that
+ * does not fit is refused at once with a 503 and `retry-after`, before a byte of it is read.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { LanguruError } from "../../shared/index.js";
+import { LanguruError, ServiceUnavailableError } from "../../shared/index.js";
 import { log } from "../log.js";
 
 /** Time bounds of a request body. */
@@ -21,20 +26,50 @@ export interface BodyTimeouts {
   minBytesPerSecond: number;
 }
 
+/** The bytes all bodies being read at once may hold, shared by every request of one gateway. */
+export interface BodyBudget {
+  /** The largest body one request may send (`LANGURU_BODY_LIMIT`): what a chunked body reserves. */
+  readonly bodyLimitBytes: number;
+  /** Bytes of every body being read at once (`LANGURU_BODY_BYTES_IN_FLIGHT`). */
+  readonly limitBytes: number;
+  /** Bytes reserved now. */
+  reserved: number;
+}
+
+/** A budget for one gateway. */
+export function createBodyBudget(bodyLimitBytes: number, limitBytes: number): BodyBudget {
+  return { bodyLimitBytes, limitBytes, reserved: 0 };
+}
+
 const RATE_GRACE_MS = 2_000;
 const CHECK_EVERY_MS = 250;
 // What is discarded after an early answer before the connection is cut anyway.
 const LINGER_MAX_BYTES = 64 * 1024 * 1024;
 const LINGER_MAX_MS = 5_000;
 
-/** Watches one request's body; call for every request (bodiless ones cost nothing). */
-export function guardBody(req: IncomingMessage, res: ServerResponse, bounds: BodyTimeouts): void {
-  if (!hasBody(req) || req.complete) return;
+/**
+ * Watches one request's body; call for every request (bodiless ones cost nothing). Returns the
+ * error to answer instead of serving the request when its body does not fit the budget (the
+ * connection then closes after the answer, as for any refusal before the body was read).
+ */
+export function guardBody(req: IncomingMessage, res: ServerResponse, bounds: BodyTimeouts, budget?: BodyBudget): LanguruError | null {
+  if (!hasBody(req) || req.complete) return null;
   const socket = req.socket;
-  // The bytes read since the request began (its body, and some of its head): no listener per chunk.
-  const watch: Watch = { req, res, socket, bounds, started: Date.now(), bytesBefore: socket.bytesRead };
   // Until the body is read, an early response (a refusal) closes the connection; a normal one keeps it alive.
   res.shouldKeepAlive = false;
+  const share = budget ? reserve(req, budget) : 0;
+  if (share > 0 && budget) {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      budget.reserved -= share;
+    };
+    req.once("end", release);
+    req.once("close", release);
+  }
+  // The bytes read since the request began (its body, and some of its head): no listener per chunk.
+  const watch: Watch = { req, res, socket, bounds, started: Date.now(), bytesBefore: socket.bytesRead };
   const lingerInstead = socket.destroySoon;
   socket.destroySoon = () => linger(req, socket);
   watching.add(watch);
@@ -46,6 +81,32 @@ export function guardBody(req: IncomingMessage, res: ServerResponse, bounds: Bod
     if (!res.headersSent) res.shouldKeepAlive = true;
   });
   req.once("close", () => watching.delete(watch));
+  // Refused, the body is discarded as after any early answer (the lingering close above).
+  return share < 0 ? busy(budget) : null;
+}
+
+// The share a body takes (its declared length, at most the body limit; the limit when chunked), or -1 when it does not fit.
+function reserve(req: IncomingMessage, budget: BodyBudget): number {
+  const declared = Number(req.headers["content-length"]);
+  const share = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, budget.bodyLimitBytes) : budget.bodyLimitBytes;
+  if (budget.reserved + share > budget.limitBytes) return -1;
+  budget.reserved += share;
+  return share;
+}
+
+let lastBusyLog = 0;
+
+function busy(budget: BodyBudget | undefined): LanguruError {
+  const now = Date.now();
+  // Once a second at most: under a flood, one line says it all.
+  if (now - lastBusyLog > 1_000) {
+    lastBusyLog = now;
+    log.warn({ reservedBytes: budget?.reserved, limitBytes: budget?.limitBytes }, "request bodies in flight at their limit; refusing new bodies");
+  }
+  return new ServiceUnavailableError("The gateway is reading too many request bodies at once; retry shortly.", {
+    code: "server_busy",
+    headers: { "retry-after": "1" },
+  });
 }
 
 interface Watch {

@@ -1,8 +1,12 @@
-/** Reads a JSON request body with a size limit: 413 over the limit, 415 for a non-JSON type, 400 for bad JSON. */
+/**
+ * Reads a JSON request body with a size limit: 413 over the limit, 415 for a non-JSON type, 400 for bad JSON.
+ * Integer literals beyond ±2^53 are kept exactly (`JsonInteger`), so the upstream gets the client's digits.
+ */
 import type { IncomingMessage } from "node:http";
 import { InvalidRequestError, LanguruError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../../shared/index.js";
 import { MAX_INPUT_DEPTH, assertBoundedJson } from "../limits/index.js";
 import { readText } from "../read-text.js";
+import { keepExactIntegers } from "./exact-integers.js";
 
 /**
  * Reads and parses the body. A missing content type is read as JSON (raw HTTP clients often omit it);
@@ -29,7 +33,9 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
     throw new InvalidRequestError(`The request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`, { code: "invalid_json" });
   }
   // Deep nesting would overflow the stack of whatever touches the value later (validation, serializers).
-  return assertBoundedJson(parsed, { maxBytes: Number.POSITIVE_INFINITY, maxDepth: MAX_INPUT_DEPTH });
+  assertBoundedJson(parsed, { maxBytes: Number.POSITIVE_INFINITY, maxDepth: MAX_INPUT_DEPTH });
+  // A `seed` of 9007199254740993 must reach the upstream as those digits, not as the nearest double.
+  return keepExactIntegers(text, parsed);
 }
 
 function tooLarge(limitBytes: number): PayloadTooLargeError {

@@ -4,6 +4,7 @@
  * be serialized (a BigInt, a cycle, nesting deeper than JSON.stringify allows) is the caller's 400.
  */
 import { InvalidRequestError, type ChatCompletionRequest } from "../../shared/index.js";
+import { withExactIntegers } from "../../shared/json-integer.js";
 import type { UpstreamRequest } from "../providers/types.js";
 
 /** The seed document's `prompt` shorthand becomes one user message; anything else is returned as is. */
@@ -28,7 +29,8 @@ export function encodeRequest(input: ChatCompletionRequest, stream: boolean): En
   const { model: _model, prompt: _prompt, ...rest } = stream ? { ...normalized, stream } : normalized;
   let tail: string;
   try {
-    tail = JSON.stringify(rest).slice(1);
+    // Integers beyond ±2^53 the client sent (a `seed`) go out as its own digits.
+    tail = withExactIntegers(JSON.stringify(rest)).slice(1);
   } catch (err) {
     throw new InvalidRequestError(`The request cannot be serialized as JSON: ${err instanceof Error ? err.message : "unknown reason"}.`);
   }

@@ -1,5 +1,11 @@
-/** Zod schemas for Chat Completions request messages, after `ChatCompletionRequestMessage` in the OpenAI spec. */
+/**
+ * Zod schemas for Chat Completions request messages, after `ChatCompletionRequestMessage` in the
+ * OpenAI spec. The gateway reads text (to meter it) and roles, so those are checked; content parts
+ * of other kinds (vLLM's `video_url` and `audio_url`) and enum members (`input_audio.format:
+ * "flac"`) are the upstream's to judge.
+ */
 import { z } from "zod";
+import { openEnum, otherKind } from "./open.js";
 
 /** A plain text content part. */
 export const TextPart = z.looseObject({ type: z.literal("text"), text: z.string() });
@@ -9,14 +15,14 @@ export const ImagePart = z.looseObject({
   type: z.literal("image_url"),
   image_url: z.looseObject({
     url: z.string().min(1),
-    detail: z.enum(["auto", "low", "high"]).optional(),
+    detail: openEnum(["auto", "low", "high"]).optional(),
   }),
 });
 
 /** Base64 audio input. */
 export const AudioPart = z.looseObject({
   type: z.literal("input_audio"),
-  input_audio: z.looseObject({ data: z.string(), format: z.enum(["wav", "mp3"]) }),
+  input_audio: z.looseObject({ data: z.string(), format: openEnum(["wav", "mp3"]) }),
 });
 
 /** A file by id or inline data. */
@@ -32,9 +38,12 @@ export const FilePart = z.looseObject({
 /** A refusal part, only in assistant messages. */
 export const RefusalPart = z.looseObject({ type: z.literal("refusal"), refusal: z.string() });
 
-const textContent = z.union([z.string(), z.array(TextPart).min(1)]);
-const userPart = z.discriminatedUnion("type", [TextPart, ImagePart, AudioPart, FilePart]);
-const assistantPart = z.discriminatedUnion("type", [TextPart, RefusalPart]);
+/** A content part of a kind the gateway does not read, passed to the upstream as it is. */
+export type OtherContentPart = z.output<ReturnType<typeof otherKind>>;
+
+const textContent = z.union([z.string(), z.array(z.union([TextPart, otherKind(["text"])])).min(1)]);
+const userPart = z.union([TextPart, ImagePart, AudioPart, FilePart, otherKind(["text", "image_url", "input_audio", "file"])]);
+const assistantPart = z.union([TextPart, RefusalPart, otherKind(["text", "refusal"])]);
 
 /** A function tool call made by the assistant. */
 export const FunctionToolCall = z.looseObject({

@@ -5,13 +5,18 @@
  */
 import { z } from "zod";
 import { InvalidRequestError } from "../errors.js";
-import { ChatCompletionRequest } from "./request.js";
+import { ChatCompletionRequest, IntegerSeed, crossFieldRules, requestFields } from "./request.js";
 
 /** Provider-specific fields, sent to the upstream as top-level body fields. */
 export const ExtraBody = z.record(z.string(), z.unknown());
 
-/** The input of `chat.completions`, `chat.start` and `chat.generate`: known fields only, extras in `extra_body`. */
-export const ChatCompletionParams = ChatCompletionRequest.strict().safeExtend({ extra_body: ExtraBody.optional() });
+/**
+ * The input of `chat.completions`, `chat.start` and `chat.generate`: known fields only, extras in
+ * `extra_body`. The seed is a plain integer: tRPC's JSON has no exact form for one beyond ±2^53.
+ */
+export const ChatCompletionParams = z
+  .strictObject({ ...requestFields, seed: IntegerSeed.nullish(), extra_body: ExtraBody.optional() })
+  .superRefine(crossFieldRules);
 
 /** A request as a typed client writes it. */
 export type ChatCompletionParams = z.input<typeof ChatCompletionParams>;

@@ -1,9 +1,16 @@
-/** Zod schemas for what the gateway returns, after `CreateChatCompletionResponse` and `CreateChatCompletionStreamResponse`. */
+/**
+ * Zod schemas for what the gateway returns, after `CreateChatCompletionResponse` and
+ * `CreateChatCompletionStreamResponse`. They type what upstreams send in the wild, not only what
+ * the spec lists: vendor fields seen in real answers are typed optional fields (`reasoning_content`,
+ * `x_groq`, usage details), `finish_reason` and a chunk's `object` are open strings (Azure's first
+ * chunk has `object: ""`), and a streamed tool call may lack `index` (Mistral).
+ */
 import { z } from "zod";
 import { ToolCall } from "./messages.js";
+import { openEnum } from "./open.js";
 
-/** Why a choice stopped generating. */
-export const FinishReason = z.enum(["stop", "length", "tool_calls", "content_filter", "function_call"]);
+/** Why a choice stopped generating: the spec's reasons, `error` (vLLM, OpenRouter), or another upstream's own. */
+export const FinishReason = openEnum(["stop", "length", "tool_calls", "content_filter", "function_call", "error"]);
 
 const TopLogprob = z.looseObject({ token: z.string(), logprob: z.number(), bytes: z.array(z.int()).nullable() });
 
@@ -21,9 +28,32 @@ export const Usage = z.looseObject({
   prompt_tokens: z.int(),
   completion_tokens: z.int(),
   total_tokens: z.int(),
-  prompt_tokens_details: z.looseObject({}).optional(),
-  completion_tokens_details: z.looseObject({}).optional(),
+  prompt_tokens_details: z
+    .looseObject({
+      cached_tokens: z.int().nullish(),
+      audio_tokens: z.int().nullish(),
+    })
+    .nullish(),
+  completion_tokens_details: z
+    .looseObject({
+      reasoning_tokens: z.int().nullish(),
+      audio_tokens: z.int().nullish(),
+      accepted_prediction_tokens: z.int().nullish(),
+      rejected_prediction_tokens: z.int().nullish(),
+    })
+    .nullish(),
 });
+
+/** Audio the model spoke (`modalities: ["audio"]`). */
+export const ResponseAudio = z.looseObject({
+  id: z.string(),
+  data: z.string(),
+  expires_at: z.int(),
+  transcript: z.string(),
+});
+
+// Reasoning text, as DeepSeek and vLLM (`reasoning_content`) or OpenRouter and Groq (`reasoning`) send it.
+const reasoning = { reasoning_content: z.string().nullish(), reasoning: z.string().nullish() };
 
 /** The assistant message of one choice. */
 export const ResponseMessage = z.looseObject({
@@ -32,7 +62,13 @@ export const ResponseMessage = z.looseObject({
   refusal: z.string().nullable(),
   tool_calls: z.array(ToolCall).optional(),
   annotations: z.array(z.unknown()).optional(),
+  audio: ResponseAudio.nullish(),
+  function_call: z.looseObject({ name: z.string(), arguments: z.string() }).nullish(),
+  ...reasoning,
 });
+
+/** Groq's extra block: its request id, and in a stream's last chunk the usage. */
+export const GroqExtras = z.looseObject({ id: z.string().nullish(), usage: Usage.nullish() });
 
 // The fields a whole completion and a chunk share.
 const envelope = {
@@ -41,6 +77,7 @@ const envelope = {
   model: z.string(),
   system_fingerprint: z.string().nullish(),
   service_tier: z.string().nullish(),
+  x_groq: GroqExtras.nullish(),
 };
 
 /** A whole chat completion (`object: "chat.completion"`). */
@@ -59,16 +96,18 @@ export const ChatCompletion = z.looseObject({
 });
 
 const ToolCallDelta = z.looseObject({
-  index: z.int(),
-  id: z.string().optional(),
-  type: z.literal("function").optional(),
+  // Mistral omits it (one call per chunk).
+  index: z.int().optional(),
+  id: z.string().nullish(),
+  type: openEnum(["function"]).nullish(),
   function: z.looseObject({ name: z.string().optional(), arguments: z.string().optional() }).optional(),
 });
 
 /** One streamed chunk (`object: "chat.completion.chunk"`). */
 export const ChatCompletionChunk = z.looseObject({
   ...envelope,
-  object: z.literal("chat.completion.chunk"),
+  // Azure's first chunk (prompt filter results) has `object: ""`.
+  object: openEnum(["chat.completion.chunk"]),
   choices: z.array(
     z.looseObject({
       index: z.int(),
@@ -76,7 +115,10 @@ export const ChatCompletionChunk = z.looseObject({
         role: z.enum(["developer", "system", "user", "assistant", "tool"]).optional(),
         content: z.string().nullish(),
         refusal: z.string().nullish(),
-        tool_calls: z.array(ToolCallDelta).optional(),
+        tool_calls: z.array(ToolCallDelta).nullish(),
+        function_call: z.looseObject({ name: z.string().optional(), arguments: z.string().optional() }).nullish(),
+        audio: ResponseAudio.partial().nullish(),
+        ...reasoning,
       }),
       finish_reason: FinishReason.nullable(),
       logprobs: ChoiceLogprobs.nullish(),
