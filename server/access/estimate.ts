@@ -7,8 +7,16 @@
  *
  * Cost is linear and bounded on any input: BPE is quadratic in the length of one pre-token (a run
  * of one character is one pre-token), so text is tokenized in short slices, and only the first
- * `SAMPLE_CHARS` of a request exactly; the rest is extrapolated from the sample's ratio (never
- * below a quarter token per character). A 4 MiB prompt costs milliseconds, not minutes.
+ * `SAMPLE_CHARS` of a request exactly. A 4 MiB prompt costs milliseconds, not minutes.
+ *
+ * The rest is counted as one token per UTF-8 byte: an upper bound for any text in any script and
+ * for any tokenizer an upstream may use, since every token of a byte-level BPE (OpenAI's, Llama 3's,
+ * Qwen's, Mistral's Tekken) and every piece of a SentencePiece model with byte fallback (Llama 2,
+ * Gemma) stands for at least one byte of the text. A ratio taken from the sample is not a bound: a
+ * prompt of 64 KiB of English then CJK or punctuation (1-3 tokens per character) was admitted at a
+ * quarter of its real size. The bound over-reserves ordinary text past the sample (about 4x for
+ * English), which only holds budget and TPM headroom while the call runs: settling swaps it for the
+ * upstream's count.
  */
 import type { ChatCompletionRequest, ChatMessage } from "../../shared/index.js";
 
@@ -22,10 +30,8 @@ const REPLY_PRIMING = 3;
 const PER_NON_TEXT_PART = 85;
 // BPE cost grows with the square of a slice; 512 characters cost well under a millisecond.
 const SLICE_CHARS = 512;
-// Characters of one request tokenized exactly; the rest is extrapolated.
+// Characters of one request tokenized exactly; the rest counts one token per UTF-8 byte.
 const SAMPLE_CHARS = 64 * 1024;
-// Text beyond the sample costs at least this many tokens per character (English averages ~0.25).
-const MIN_RATIO = 0.25;
 
 /** Loads the tokenizer's encoding; call once before `estimatePromptTokens`. */
 export async function loadTokenizer(): Promise<void> {
@@ -42,7 +48,6 @@ export function tokensOf(text: string): number {
 /** Counts tokens of several texts with one shared budget of exact tokenization. */
 class TokenCounter {
   private sampledChars = 0;
-  private sampledTokens = 0;
 
   count(text: string): number {
     if (!countTokens) throw new Error("tokenizer not loaded: await loadTokenizer() first");
@@ -51,11 +56,34 @@ class TokenCounter {
     let tokens = 0;
     for (let at = 0; at < exact; at += SLICE_CHARS) tokens += countTokens(text.slice(at, Math.min(at + SLICE_CHARS, exact)));
     this.sampledChars += exact;
-    this.sampledTokens += tokens;
-    const rest = text.length - exact;
-    if (rest === 0) return tokens;
-    const ratio = Math.max(MIN_RATIO, this.sampledChars > 0 ? this.sampledTokens / this.sampledChars : MIN_RATIO);
-    return tokens + Math.ceil(rest * ratio);
+    if (exact === text.length) return tokens;
+    // A surrogate pair cut at `exact` counts 3 + 3 bytes instead of 4: still a bound.
+    return tokens + Buffer.byteLength(exact === 0 ? text : text.slice(exact));
+  }
+}
+
+/**
+ * Tokens of a text that arrives in pieces (a stream's output), holding only what is tokenized
+ * exactly (the first `SAMPLE_CHARS`) and a byte count of the rest: the same count as `tokensOf`
+ * of the whole text, in bounded memory however long the stream runs.
+ */
+export class TokenTally {
+  private head = "";
+  private restBytes = 0;
+
+  add(piece: string): void {
+    if (piece === "") return;
+    const room = SAMPLE_CHARS - this.head.length;
+    if (room >= piece.length) {
+      this.head += piece;
+      return;
+    }
+    if (room > 0) this.head += piece.slice(0, room);
+    this.restBytes += Buffer.byteLength(room > 0 ? piece.slice(room) : piece);
+  }
+
+  tokens(): number {
+    return tokensOf(this.head) + this.restBytes;
   }
 }
 
@@ -65,7 +93,10 @@ export function estimatePromptTokens(request: ChatCompletionRequest): number {
   const messages: ChatMessage[] = request.messages ?? [{ role: "user", content: request.prompt ?? "" }];
   let total = REPLY_PRIMING;
   for (const message of messages) total += PER_MESSAGE + messageTokens(message, counter);
+  // Upstreams count these as prompt tokens too (a 4 MiB schema is no free ride).
   if (request.tools) total += counter.count(safeJson(request.tools));
+  if (request.functions) total += counter.count(safeJson(request.functions));
+  if (request.response_format?.type === "json_schema") total += counter.count(safeJson(request.response_format));
   return total;
 }
 

@@ -17,6 +17,7 @@ import {
   type ChatCompletionRequest,
 } from "../../shared/index.js";
 import type { BudgetHold, Budgets, Limiter, TakeResult } from "../limits/index.js";
+import { checkedUsage, tokenCount } from "../providers/upstream-usage.js";
 import type { KeyRecord, Store, UsageRow } from "../store/index.js";
 import { costOf, type Ledger, type PriceTable } from "../usage/index.js";
 import { estimatePromptTokens } from "./estimate.js";
@@ -47,7 +48,7 @@ export interface Reservation {
 /** How a call ended. */
 export interface Outcome {
   deployment: string | null;
-  /** What the upstream reported; null when it did not (an error, a cut stream, an upstream that omits it). */
+  /** What the upstream reported, as counts; null when it did not (an error, a cut stream, an upstream that omits it or sends no counts). */
   usage: { promptTokens: number; completionTokens: number } | null;
   /** Completion tokens counted locally, used when `usage` is null. */
   completionEstimate?: number;
@@ -76,6 +77,12 @@ export interface Access {
   settle(reservation: Reservation, outcome: Outcome): void;
   /** Forgets a cached key (after an admin changed it). */
   forget(id: string): void;
+  /**
+   * Whether key `keyId` exists and is not revoked, as this replica knows it (a revocation made here
+   * counts at once, one made elsewhere within `keyCacheMs`); for what outlives an admitted call:
+   * running streams and follow tokens (see revocation.ts). Throws 503 when the store is down and the key is not cached.
+   */
+  keyActive(keyId: string): Promise<boolean>;
   /** Called by the ledger after rows reached the store. */
   flushed(rows: UsageRow[]): void;
 }
@@ -109,6 +116,7 @@ export function createAccess(options: AccessOptions): Access {
   };
   // Spend settled here but not yet in the store (the ledger is batched); budgets add it to the stored spend.
   const unflushed = new Map<string, { tokens: number; usd: number }>();
+  const activeChecks = new Map<string, Promise<KeyRecord | null>>();
 
   const lookup = async (id: string): Promise<KeyRecord | null> => {
     const cached = cache.get(id);
@@ -218,8 +226,12 @@ export function createAccess(options: AccessOptions): Access {
     },
 
     settle(reservation, outcome) {
-      const promptTokens = outcome.usage?.promptTokens ?? (outcome.status < 400 || outcome.completionEstimate ? reservation.estimate : 0);
-      const completionTokens = outcome.usage?.completionTokens ?? outcome.completionEstimate ?? 0;
+      // Usage is read from upstreams through `upstreamUsage`; checked again here, because a count
+      // that is not one would become budget credit, a broken token window or an unwritable row.
+      const usage = checkedUsage(outcome.usage);
+      const completionEstimate = tokenCount(outcome.completionEstimate) ?? 0;
+      const promptTokens = usage?.promptTokens ?? (outcome.status < 400 || completionEstimate ? reservation.estimate : 0);
+      const completionTokens = usage?.completionTokens ?? completionEstimate;
       const keyId = reservation.caller.kind === "key" ? reservation.caller.key.id : null;
       const costUsd = costOf(options.prices, { deployment: outcome.deployment, model: reservation.model }, { promptTokens, completionTokens });
       if (keyId && reservation.caller.kind === "key") {
@@ -252,6 +264,17 @@ export function createAccess(options: AccessOptions): Access {
     forget(id) {
       cache.delete(id);
       unknown.delete(id);
+    },
+
+    async keyActive(keyId) {
+      // Streams of one key ask together when its cached copy expires: one store query answers them all.
+      let pending = activeChecks.get(keyId);
+      if (!pending) {
+        pending = lookup(keyId).finally(() => activeChecks.delete(keyId));
+        activeChecks.set(keyId, pending);
+      }
+      const key = await pending;
+      return key !== null && key.revokedAt === null;
     },
 
     flushed(rows) {

@@ -3,15 +3,24 @@
  * call is admitted (model, budget, RPM, TPM) before routing and settled with its usage after.
  *
  * Streams ask the upstream for usage (`stream_options.include_usage`) so that TPM and the ledger
- * use real counts; when the client did not ask for it, the usage chunk and the `usage: null`
- * fields are taken out again, so the client sees exactly what it would have without keys.
+ * use real counts; when the client did not ask for it, what asking added (the usage-only chunk,
+ * `"usage":null` members) is taken out again (`asked-usage.ts`). Every other chunk passes as the
+ * upstream sent it (the same object, so the REST door writes the upstream's own bytes), usage the
+ * upstream sends unasked included: the client gets the same chunks with keys on as off. The
+ * upstream's counts are read through `upstreamUsage` (a report that is not made of counts is
+ * unknown, and the call is estimated), and chunks of any shape are read defensively
+ * (`read-output.ts`).
  */
-import { AuthenticationError, LanguruError, type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
+import { AuthenticationError, LanguruError, isRecord, type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
+import { TokenTally } from "../access/estimate.js";
 import type { Access, Outcome, Reservation } from "../access/index.js";
-import { tokensOf } from "../access/index.js";
-import type { StreamObserver } from "../routing/attempt.js";
+import { upstreamUsage } from "../providers/upstream-usage.js";
+import { revocationGuard } from "../access/revocation.js";
+import { chainObservers, type StreamObserver } from "../routing/attempt.js";
 import { CallerAbortedError } from "../routing/caller-aborted.js";
 import { normalizeRequest } from "../routing/encode.js";
+import { isUsageOnly, withoutNullUsage } from "./asked-usage.js";
+import { addChunkText, addCompletionText } from "./read-output.js";
 import type { ChatService } from "./service.js";
 
 /** Wraps a chat service so that every call needs an admitted caller and leaves a ledger row. */
@@ -29,10 +38,10 @@ export function meterChat(chat: ChatService, access: Access): ChatService {
       const reservation = await admit(normalized, options.caller);
       try {
         const served = await chat.complete(normalized, options);
-        const usage = served.value.usage;
+        const usage = upstreamUsage(served.value.usage);
         access.settle(reservation, {
           deployment: served.route.deployment,
-          usage: usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } : null,
+          usage,
           completionEstimate: usage ? undefined : completionTokensOf(served.value),
           status: 200,
           errorType: null,
@@ -55,7 +64,8 @@ export function meterChat(chat: ChatService, access: Access): ChatService {
         : { ...normalized, stream_options: { ...normalized.stream_options, include_usage: true } };
       const meter = new StreamMeter({ access, reservation, wantsUsage, signal: options.signal });
       try {
-        const served = await chat.stream(upstream, { ...options, observer: meter });
+        // A key revoked mid-stream ends the stream at its next chunk (revocation.ts).
+        const served = await chat.stream(upstream, { ...options, observer: chainObservers(meter, revocationGuard(access, reservation.caller)) });
         meter.deployment = served.route.deployment;
         return { ...served, headers: { ...served.headers, ...reservation.headers } };
       } catch (err) {
@@ -75,25 +85,26 @@ interface MeterOptions {
 
 /**
  * The metering hook of one stream (the attempt pipeline calls it; no generator of its own): notes the
- * first chunk's time and the usage, hides the usage the client did not ask for, and settles once.
+ * first chunk's time, the last valid usage and the output's size, takes out the usage the client did
+ * not ask for, and settles once.
  */
 class StreamMeter implements StreamObserver {
   /** Set once the route is known; the stream's chunks only flow after that. */
   deployment: string | null = null;
   private ttftMs: number | null = null;
   private usage: Outcome["usage"] = null;
-  private text = "";
+  // The output's size for when no valid usage comes, in bounded memory however long the stream.
+  private readonly output = new TokenTally();
 
   constructor(private readonly o: MeterOptions) {}
 
   chunk(chunk: ChatCompletionChunk): ChatCompletionChunk | null {
     this.ttftMs ??= Date.now() - this.o.reservation.startedAt;
-    if (chunk.usage) {
-      this.usage = { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
-    }
-    for (const choice of chunk.choices) this.text += choice.delta.content ?? "";
+    const usage = isRecord(chunk) ? upstreamUsage(chunk.usage) : null;
+    if (usage) this.usage = usage;
+    addChunkText(chunk, this.output);
     if (this.o.wantsUsage) return chunk;
-    return chunk.choices.length > 0 || !chunk.usage ? withoutUsage(chunk) : null;
+    return isUsageOnly(chunk) ? null : withoutNullUsage(chunk);
   }
 
   end(error: unknown): void {
@@ -102,21 +113,17 @@ class StreamMeter implements StreamObserver {
       ...outcome,
       deployment: this.deployment,
       usage: this.usage,
-      completionEstimate: this.usage ? undefined : tokensOf(this.text),
+      completionEstimate: this.usage ? undefined : this.output.tokens(),
       ttftMs: this.ttftMs,
       stream: true,
     });
   }
 }
 
-function withoutUsage(chunk: ChatCompletionChunk): ChatCompletionChunk {
-  if (!("usage" in chunk)) return chunk;
-  const { usage: _usage, ...rest } = chunk;
-  return rest as ChatCompletionChunk;
-}
-
 function completionTokensOf(completion: ChatCompletion): number {
-  return completion.choices.reduce((sum, c) => sum + tokensOf(typeof c.message.content === "string" ? c.message.content : ""), 0);
+  const tally = new TokenTally();
+  addCompletionText(completion, tally);
+  return tally.tokens();
 }
 
 function failed(err: unknown, signal: AbortSignal, stream: boolean): Pick<Outcome, "status" | "errorType" | "deployment" | "usage" | "ttftMs" | "stream"> {

@@ -21,7 +21,7 @@ export interface BudgetLimits {
   budgetUsd: number | null;
 }
 
-/** One held reservation; `release` swaps it for the actual cost (exactly once). */
+/** One held reservation; `release` swaps it for the actual cost (exactly once; a cost that is no finite non-negative number counts as the worst case). */
 export interface BudgetHold {
   release(actual: Spend): void;
 }
@@ -102,7 +102,7 @@ export function createBudgets(options: BudgetOptions): Budgets {
         return memory.reserve(keyId, request);
       }
       if (held !== 1) return null;
-      return once((actual) => {
+      return once(worst, (actual) => {
         redis
           .eval(SETTLE, 1, keyOf(keyId), actual.tokens - worst.tokens, actual.usd - worst.usd, REDIS_TTL_MS)
           .catch((err: unknown) => options.onRedisError?.(err as Error));
@@ -121,7 +121,7 @@ function memoryBudgets(): Budgets {
       const usd = spent.usd + other.usd + worst.usd;
       if ((limits.budgetTokens != null && tokens > limits.budgetTokens) || (limits.budgetUsd != null && usd > limits.budgetUsd + EPSILON)) return null;
       held.set(keyId, { tokens: other.tokens + worst.tokens, usd: other.usd + worst.usd });
-      return once(() => {
+      return once(worst, () => {
         const now = held.get(keyId);
         if (!now) return;
         now.tokens -= worst.tokens;
@@ -134,13 +134,18 @@ function memoryBudgets(): Budgets {
 
 const NO_HOLD: BudgetHold = { release: () => undefined };
 
-function once(release: (actual: Spend) => void): BudgetHold {
+// Releases once, with a cost that can be added: Redis refuses a NaN increment, and a negative one would be credit.
+function once(worst: Spend, release: (actual: Spend) => void): BudgetHold {
   let done = false;
   return {
     release(actual) {
       if (done) return;
       done = true;
-      release(actual);
+      release({ tokens: spendable(actual.tokens, worst.tokens), usd: spendable(actual.usd, worst.usd) });
     },
   };
+}
+
+function spendable(value: number, worst: number): number {
+  return Number.isFinite(value) && value >= 0 ? value : worst;
 }

@@ -94,7 +94,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
           estimate: 0,
         };
       }
-      const estimate = estimateOf();
+      const measured = estimateOf();
+      const estimate = Number.isFinite(measured) && measured > 0 ? Math.ceil(measured) : 0;
       const t = spec.tpm == null || estimate <= 0 ? null : await tokens.consume(keyId, estimate);
       const tokState = spec.tpm == null ? null : t ? windowOf(spec.tpm, t) : await peek(tokens, keyId, spec.tpm);
       if (t === null || t.consumedPoints <= spec.tpm!) return { requests: reqState, tokens: tokState, exceeded: null, estimate };
@@ -111,7 +112,8 @@ export function createLimiter(options: LimiterOptions): Limiter {
       await Promise.all([spec.rpm == null ? null : requests.reward(keyId, 1), spec.tpm == null || estimate <= 0 ? null : tokens.reward(keyId, estimate)]);
     },
     async adjustTokens(keyId, spec, delta) {
-      if (spec.tpm == null || delta === 0) return;
+      // A delta that is no finite number would poison the window (NaN points); settled usage is checked, this is the last guard.
+      if (spec.tpm == null || delta === 0 || !Number.isFinite(delta)) return;
       if (delta > 0) await tokens.penalty(keyId, delta);
       else await tokens.reward(keyId, -delta);
     },

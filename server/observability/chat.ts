@@ -4,12 +4,15 @@
  * request's record. A stream keeps its request open until it ends, so a tRPC `chat.start` is
  * logged with its whole generation.
  *
- * Chunks pass through untouched: a stream's tokens are known when the upstream reports usage, which
- * metering (keys on) always asks for; with keys off, when the client asked (`include_usage`).
+ * Chunks pass through untouched, of whatever shape: a stream's tokens are known when the upstream
+ * reports usage, which metering (keys on) always asks for; with keys off, when the client asked
+ * (`include_usage`). Counts are read through `upstreamUsage`: one that is not a count is unknown,
+ * never a number the metrics would throw on.
  */
-import type { ChatCompletionChunk, ChatCompletionRequest } from "../../shared/index.js";
+import { isRecord, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
 import type { CallOptions, ChatService } from "../chat/service.js";
 import type { Config } from "../config.js";
+import { upstreamUsage, type TokenUsage } from "../providers/upstream-usage.js";
 import { chainObservers, type StreamObserver } from "../routing/attempt.js";
 import { CallerAbortedError } from "../routing/caller-aborted.js";
 import type { RouteInfo } from "../routing/router.js";
@@ -96,11 +99,7 @@ export function observeChat(chat: ChatService, labels: ModelLabels, streams: Str
       try {
         const served = await chat.complete(request, options);
         routed(record, request, served.route);
-        const usage = served.value.usage;
-        if (record && usage) {
-          record.noted.promptTokens = usage.prompt_tokens;
-          record.noted.completionTokens = usage.completion_tokens;
-        }
+        if (record) noteUsage(record, upstreamUsage(served.value.usage));
         return served;
       } catch (err) {
         record?.noteError(err);
@@ -149,10 +148,7 @@ class StreamRecordObserver implements StreamObserver {
 
   chunk(chunk: ChatCompletionChunk): ChatCompletionChunk {
     this.record.noted.ttftMs ??= this.record.elapsedMs();
-    if (chunk.usage) {
-      this.record.noted.promptTokens = chunk.usage.prompt_tokens;
-      this.record.noted.completionTokens = chunk.usage.completion_tokens;
-    }
+    if (isRecord(chunk)) noteUsage(this.record, upstreamUsage(chunk.usage));
     return chunk;
   }
 
@@ -164,6 +160,13 @@ class StreamRecordObserver implements StreamObserver {
     this.streams[this.record.door] = (this.streams[this.record.door] ?? 1) - 1;
     this.record.release();
   }
+}
+
+/** Notes valid usage on a record (the last valid report wins); an absent or broken one changes nothing. */
+function noteUsage(record: RequestRecord, usage: TokenUsage | null): void {
+  if (!usage) return;
+  record.noted.promptTokens = usage.promptTokens;
+  record.noted.completionTokens = usage.completionTokens;
 }
 
 /** Every configured name and alias, mapped to its model's name. */

@@ -2,25 +2,60 @@
  * The gateway's Prometheus metrics (prom-client), one registry per gateway. Request-level metrics
  * are derived from each finished request's facts; the rest are read at scrape time (gauges) or
  * counted by the routing hooks. Label values are bounded: a model label is a routable model's
- * name or `unknown`, never a name a client made up.
+ * name or `unknown`, never a name a client made up. They are also escaped (`labelValue`): a name
+ * can come from an upstream's model list or a client's `provider/<model>` address, and prom-client
+ * escapes only `\n`, `\` and `"`, so a CR, NUL or U+2028 would reach the exposition as it is.
+ *
+ * Counting never throws at its caller: a request's facts are counted in a response's `finish`
+ * listener, where a throw (prom-client refuses a negative or non-numeric increment) would end the
+ * process. Token counts that are not counts are not counted, and anything else is logged.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { log } from "../log.js";
 import type { RequestFacts } from "./request.js";
 
 // Distinct values a client-influenced label (model, deployment) may take; the rest become `other`.
 const MAX_LABEL_VALUES = 500;
 
+/**
+ * A label value every exposition reader keeps on one line: each character a line-oriented reader
+ * may split a sample at, or that no reader shows (C0 and C1 controls such as CR and NUL, DEL, the
+ * Unicode line and paragraph separators) is written as the text `\uXXXX` (prom-client then escapes
+ * its backslash, and a parser reads the text back).
+ */
+export function labelValue(value: string): string {
+  let at = 0;
+  while (at < value.length && !unsafeInLabel(value.charCodeAt(at))) at++;
+  if (at === value.length) return value;
+  let out = value.slice(0, at);
+  for (; at < value.length; at++) {
+    const code = value.charCodeAt(at);
+    out += unsafeInLabel(code) ? `\\u${code.toString(16).padStart(4, "0")}` : value[at];
+  }
+  return out;
+}
+
+function unsafeInLabel(code: number): boolean {
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029;
+}
+
 /** Caps the distinct values of one label: a client cycling names cannot grow the series forever. */
 class BoundedLabel {
   private readonly seen = new Set<string>();
 
-  /** The value itself while under the cap (or already seen), else `other`. */
-  of(value: string): string {
+  /** The value (escaped) while under the cap (or already seen), else `other`. */
+  of(raw: string): string {
+    const value = labelValue(raw);
     if (this.seen.has(value)) return value;
     if (this.seen.size >= MAX_LABEL_VALUES) return "other";
     this.seen.add(value);
     return value;
   }
+}
+
+/** A number a counter may be increased by (finite, positive), else null. */
+function increment(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : null;
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -164,7 +199,7 @@ export class GatewayMetrics {
 
   /** Counts a failed upstream attempt. */
   upstreamError(deployment: string, kind: string): void {
-    this.upstreamErrors.inc({ deployment: this.deploymentLabels.of(deployment), kind });
+    this.upstreamErrors.inc({ deployment: this.deploymentLabels.of(deployment), kind: labelValue(kind) });
   }
 
   /** Counts a deployment entering cooldown. */
@@ -172,17 +207,28 @@ export class GatewayMetrics {
     this.cooldowns.inc({ deployment: this.deploymentLabels.of(deployment) });
   }
 
-  /** Counts one finished request. */
+  /** Counts one finished request; never throws (see above). */
   observe(facts: RequestFacts): void {
-    const { door } = facts;
+    try {
+      this.count(facts);
+    } catch (err) {
+      log.error({ err: { message: (err as Error).message }, requestId: facts.requestId }, "metrics: could not count a request");
+    }
+  }
+
+  private count(facts: RequestFacts): void {
+    const door = labelValue(facts.door);
     const model = this.models.of(facts.modelLabel);
     this.requests.inc({ door, model, status: String(facts.status) });
     this.duration.observe({ door, model }, facts.latencyMs / 1000);
     if (facts.ttftMs !== undefined) this.ttft.observe({ door, model }, facts.ttftMs / 1000);
     if (facts.overheadMs !== undefined) this.overhead.observe({ door }, facts.overheadMs / 1000);
-    if (facts.promptTokens) this.promptTokens.inc({ model }, facts.promptTokens);
-    if (facts.completionTokens) this.completionTokens.inc({ model }, facts.completionTokens);
-    if (facts.attempts && facts.attempts > 1) this.retries.inc({ model }, facts.attempts - 1);
+    const prompt = increment(facts.promptTokens);
+    if (prompt !== null) this.promptTokens.inc({ model }, prompt);
+    const completion = increment(facts.completionTokens);
+    if (completion !== null) this.completionTokens.inc({ model }, completion);
+    const retries = increment((facts.attempts ?? 0) - 1);
+    if (retries !== null) this.retries.inc({ model }, retries);
     if (facts.fallback) this.fallbacks.inc({ model });
   }
 }

@@ -9,6 +9,7 @@
 import type { IncomingMessage } from "node:http";
 import { LanguruError } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
+import { log } from "../log.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { requestIdFrom } from "./request-id.js";
 
@@ -113,11 +114,18 @@ export class RequestRecord {
     this.holds++;
   }
 
-  /** Ends one hold; the last one emits the record. */
+  /**
+   * Ends one hold; the last one emits the record. It runs in a response's `finish` or `close`
+   * listener, where a throw would end the process: a record that cannot be emitted is logged instead.
+   */
   release(): void {
     if (this.ended || --this.holds > 0) return;
     this.ended = true;
-    this.onEnd(this.facts());
+    try {
+      this.onEnd(this.facts());
+    } catch (err) {
+      log.error({ err: { message: (err as Error).message }, requestId: this.requestId }, "could not log or count a request");
+    }
   }
 
   /** The response ended (sent, or cut when the client left: 499). */

@@ -115,6 +115,8 @@ async function* follow({ first, iterator, timers, deployment, observer, record }
   } catch (err) {
     finished = true;
     failure = timers.explain(err);
+    // An observer that refused a chunk (a revoked key) leaves the upstream mid-stream: close it.
+    await iterator.return?.().catch(() => undefined);
     throw failure;
   } finally {
     track(deployment, -1);
