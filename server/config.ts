@@ -33,11 +33,24 @@ const UNFORWARDABLE = new Set([
 
 const ModelEntry = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1), upstream: z.string().min(1) })]);
 
-/** One OpenAI-compatible upstream: OpenAI, Azure, Ollama, vLLM, Groq, OpenRouter, ... */
+/** The kinds of upstream: any OpenAI-compatible one, and Anthropic and Google Gemini natively. */
+export const PROVIDER_KINDS = ["openai-compatible", "anthropic", "gemini"] as const;
+/** A provider kind. */
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+/** Where each kind's upstream is when the config names no `baseURL`; an OpenAI-compatible one must name it. */
+export const DEFAULT_BASE_URLS: Record<ProviderKind, string | undefined> = {
+  "openai-compatible": undefined,
+  anthropic: "https://api.anthropic.com/v1",
+  gemini: "https://generativelanguage.googleapis.com/v1beta",
+};
+
+/** One upstream: OpenAI-compatible (OpenAI, Azure, Ollama, vLLM, Groq, OpenRouter, ...), Anthropic or Gemini. */
 export const ProviderConfig = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9_.-]+$/, "use letters, digits, '_', '-' or '.'"),
-  kind: z.literal("openai-compatible"),
-  baseURL: z.url(),
+  kind: z.enum(PROVIDER_KINDS),
+  /** Required for `openai-compatible`; Anthropic and Gemini default to their public APIs. */
+  baseURL: z.url().optional(),
   /** Name of the environment variable that holds the key; the key itself never sits in the file. */
   apiKeyEnv: z.string().min(1).optional(),
   headers: z.record(z.string(), z.string()).default({}),
@@ -130,6 +143,8 @@ const FileConfig = z
     const names = new Set<string>(["echo"]);
     file.providers.forEach((p, i) => {
       for (const m of p.models) names.add(typeof m === "string" ? m : m.name);
+      if (!p.baseURL && !DEFAULT_BASE_URLS[p.kind])
+        ctx.addIssue({ code: "custom", path: ["providers", i, "baseURL"], message: `required for kind '${p.kind}'` });
       if (file.providers.findIndex((q) => q.name === p.name) !== i)
         ctx.addIssue({ code: "custom", path: ["providers", i, "name"], message: `duplicate provider '${p.name}'` });
     });
@@ -152,8 +167,13 @@ const FileConfig = z
     });
   });
 
-/** A provider after its key was read from the environment. */
-export type ProviderSettings = z.output<typeof ProviderConfig> & { apiKey: string };
+/** A provider after its key was read from the environment and its base URL defaulted. */
+export type ProviderSettings = Omit<z.output<typeof ProviderConfig>, "baseURL"> & {
+  baseURL: string;
+  apiKey: string;
+  /** `max_tokens` for a kind that requires one (anthropic) when the client sets none: `LANGURU_RESERVE_TOKENS`, what the budget reserves. */
+  defaultMaxTokens?: number;
+};
 /** A configured public model. */
 export type ModelSettings = z.output<typeof ModelConfig>;
 /** Timeouts of one model. */
@@ -168,10 +188,14 @@ export interface Config {
   port: number;
   host: string;
   bodyLimitBytes: number;
+  /** Bytes of request bodies being read at once, all connections together (`LANGURU_BODY_BYTES_IN_FLIGHT`); past it a body is refused with a 503. */
+  bodyBytesInFlight: number;
   /** Time bounds of a request body (`LANGURU_BODY_TIMEOUT_MS`, `LANGURU_BODY_MIN_RATE`); defaults when absent. */
   body?: { timeoutMs: number; minBytesPerSecond: number };
   /** How long a tRPC generation waits for a (re)connecting subscriber before it is aborted. */
   resumeGraceMs: number;
+  /** The most chunk JSON (about its bytes) a tRPC generation keeps for resumption (`LANGURU_RESUME_BUFFER_BYTES`). */
+  resumeBufferBytes: number;
   shutdownGraceMs: number;
   echoDelayMs: number;
   /** `Access-Control-Allow-Origin` for browser apps (`LANGURU_CORS_ORIGIN`, default `*`). */
@@ -215,17 +239,27 @@ export function logSettingsFrom(env: NodeJS.ProcessEnv): Pick<ObservabilitySetti
 /** Raised for any invalid setting; the message names the field. */
 export class ConfigError extends Error {}
 
+const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
+
 const Env = AccessEnv.extend(ObservabilityEnv.shape).extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8680),
   HOST: z.string().min(1).default("127.0.0.1"),
-  LANGURU_BODY_LIMIT: z.coerce
+  // 32 MiB: a request with a few photos as data URLs (5 MB and more) must pass; OpenAI takes far larger.
+  LANGURU_BODY_LIMIT: z.coerce.number().int().positive().default(DEFAULT_BODY_LIMIT),
+  // What all request bodies being read at once may hold: the bound that keeps a large limit from being a memory attack.
+  LANGURU_BODY_BYTES_IN_FLIGHT: z.coerce
     .number()
     .int()
     .positive()
-    .default(4 * 1024 * 1024),
+    .default(256 * 1024 * 1024),
   LANGURU_BODY_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   LANGURU_BODY_MIN_RATE: z.coerce.number().int().min(0).default(1_024),
   LANGURU_RESUME_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  LANGURU_RESUME_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(8 * 1024 * 1024),
   LANGURU_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   LANGURU_ECHO_DELAY_MS: z.coerce.number().int().min(0).max(10_000).optional(),
   LANGURU_CONFIG: z.string().min(1).optional(),
@@ -233,6 +267,9 @@ const Env = AccessEnv.extend(ObservabilityEnv.shape).extend({
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().default("https://api.openai.com/v1"),
   OPENAI_MODELS: z.string().default("gpt-4o-mini,gpt-4o,gpt-4.1-mini,gpt-4.1"),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.url().default(DEFAULT_BASE_URLS.anthropic as string),
+  ANTHROPIC_MODELS: z.string().default("claude-opus-5-5,claude-sonnet-5-5,claude-haiku-5-5"),
 });
 
 /** Reads and validates the configuration; throws ConfigError naming the bad field. */
@@ -244,7 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (p.apiKeyEnv && !apiKey) {
       throw new ConfigError(`invalid configuration: ${e.LANGURU_CONFIG}: providers[${i}].apiKeyEnv: environment variable ${p.apiKeyEnv} is not set`);
     }
-    return { ...p, apiKey: apiKey ?? "none" };
+    return { ...p, baseURL: p.baseURL ?? (DEFAULT_BASE_URLS[p.kind] as string), apiKey: apiKey ?? "none", defaultMaxTokens: e.LANGURU_RESERVE_TOKENS };
   });
   if (e.OPENAI_API_KEY && !providers.some((p) => p.name === "openai")) {
     providers.push({
@@ -260,12 +297,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .filter(Boolean),
     });
   }
+  if (e.ANTHROPIC_API_KEY && !providers.some((p) => p.name === "anthropic")) {
+    providers.push({
+      name: "anthropic",
+      kind: "anthropic",
+      baseURL: e.ANTHROPIC_BASE_URL,
+      apiKey: e.ANTHROPIC_API_KEY,
+      headers: {},
+      timeoutMs: 600_000,
+      discovery: false,
+      models: e.ANTHROPIC_MODELS.split(",")
+        .map((m) => m.trim())
+        .filter(Boolean),
+      defaultMaxTokens: e.LANGURU_RESERVE_TOKENS,
+    });
+  }
   return {
     port: e.PORT,
     host: e.HOST,
     bodyLimitBytes: e.LANGURU_BODY_LIMIT,
+    bodyBytesInFlight: e.LANGURU_BODY_BYTES_IN_FLIGHT,
     body: { timeoutMs: e.LANGURU_BODY_TIMEOUT_MS, minBytesPerSecond: e.LANGURU_BODY_MIN_RATE },
     resumeGraceMs: e.LANGURU_RESUME_GRACE_MS,
+    resumeBufferBytes: e.LANGURU_RESUME_BUFFER_BYTES,
     shutdownGraceMs: e.LANGURU_SHUTDOWN_GRACE_MS,
     echoDelayMs: e.LANGURU_ECHO_DELAY_MS ?? file.echo.delayMs,
     corsOrigin: e.LANGURU_CORS_ORIGIN,
@@ -284,11 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 const ModuleEnv = z.object({
   LANGURU_SSE_PING_MS: z.coerce.number().int().positive().default(10_000),
-  LANGURU_BODY_LIMIT: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(4 * 1024 * 1024),
+  LANGURU_BODY_LIMIT: z.coerce.number().int().positive().default(DEFAULT_BODY_LIMIT),
 });
 
 /**

@@ -19,7 +19,7 @@ import { createContextFactory, type Services } from "./context.js";
 import { log } from "./log.js";
 import { createObservability } from "./observability/index.js";
 import { openReplication } from "./replication.js";
-import { guardBody } from "./rest/body-guard.js";
+import { createBodyBudget, guardBody } from "./rest/body-guard.js";
 import { createRestHandler } from "./rest/handler.js";
 import { sendError } from "./rest/respond.js";
 import { appRouter } from "./routers/_app.js";
@@ -72,7 +72,7 @@ export function createGateway(config: Config): Gateway {
   const served = access ? ops.observeAdmission(meterChat(observed, access)) : observed;
   const services: Services = {
     chat: served,
-    generations: createGenerationStore({ service: served, graceMs: config.resumeGraceMs, mirror: replication?.mirror }),
+    generations: createGenerationStore({ service: served, graceMs: config.resumeGraceMs, bufferBytes: config.resumeBufferBytes, mirror: replication?.mirror }),
     // Follow tokens any replica can check: an HMAC of the generation id and its owner.
     tickets: createStreamTickets({ masterKey: config.access.masterKey }),
     trackCall: ops.trackCall,
@@ -96,10 +96,12 @@ export function createGateway(config: Config): Gateway {
   const corsOrigin = config.corsOrigin;
   const corsMiddleware = cors({ origin: corsOrigin, maxAge: 600, methods: ["GET", "POST", "HEAD", "OPTIONS"], exposedHeaders: EXPOSED_HEADERS });
   const bodyTimeouts = config.body ?? { timeoutMs: 60_000, minBytesPerSecond: 1_024 };
+  const bodyBudget = createBodyBudget(config.bodyLimitBytes, config.bodyBytesInFlight);
 
   const server = createServer((req, res) => {
-    guardBody(req, res, bodyTimeouts);
+    const refused = guardBody(req, res, bodyTimeouts, bodyBudget);
     corsMiddleware(req, res, () => {
+      if (refused) return ops.track(req, res, "rest", (record) => sendError(res, refused, record));
       if (ops.serveOps(req, res)) return;
       const path = req.url ?? "/";
       // tRPC's createContext finds the record by the request (recordOf).

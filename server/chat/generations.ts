@@ -7,20 +7,29 @@
  * A generation that nobody follows for `graceMs` is aborted (the client left), and a finished one
  * is forgotten `graceMs` after it ended (late resumes still get its tail). A cancelled generation
  * ends its followers quietly: a client that left is not an error to report.
+ *
+ * What a generation buffers is bounded (`bufferBytes`, its latest chunks' JSON): past it the oldest
+ * chunks go, once every follower took them; while a follower still needs them, the upstream waits
+ * for it, as a REST stream waits for its socket. A follower that asks for chunks no longer kept (a
+ * late start, a resume from too far back) gets `chunks_not_buffered`. Followers are bounded per
+ * generation, and one that is behind parses a bounded batch at a time.
  */
 import { randomUUID } from "node:crypto";
-import {
-  InternalError,
-  InvalidRequestError,
-  LanguruError,
-  ServiceUnavailableError,
-  type ChatCompletionChunk,
-  type ChatCompletionRequest,
-} from "../../shared/index.js";
+import { InternalError, LanguruError, ServiceUnavailableError, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
 import type { RequestRecord } from "../observability/request.js";
 import type { RouteInfo } from "../routing/router.js";
-import { type ChunkBatch, type GenerationMirror, generationNotFound } from "./generation-mirror.js";
+import { ChunkWindow } from "./chunk-window.js";
+import {
+  BATCH_BYTES,
+  type ChunkBatch,
+  chunksNotBuffered,
+  type GenerationMirror,
+  generationNotFound,
+  invalidLastEventId,
+  MAX_FOLLOWERS,
+  tooManyFollowers,
+} from "./generation-mirror.js";
 import { jsonTextOf, keepJsonText } from "../providers/json-text.js";
 import { settledWithin } from "../settled-within.js";
 import type { ChatService } from "./service.js";
@@ -65,8 +74,8 @@ export interface StartOptions {
 }
 
 interface Generation {
-  /** Each chunk as JSON: a string costs about its wire bytes, a parsed chunk several times that. */
-  chunks: string[];
+  /** The latest chunks as JSON (a string costs about its wire bytes, a parsed chunk several times that), within the cap. */
+  window: ChunkWindow;
   /** The chunks of the latest turn as objects too, so followers that keep up need not parse them again. */
   fresh: ChunkBatch;
   /** Followers are woken once per event-loop turn (`setImmediate`), so a burst reaches them as one batch. */
@@ -74,11 +83,18 @@ interface Generation {
   state: "running" | "done" | "failed" | "cancelled";
   error: LanguruError | null;
   controller: AbortController;
-  followers: number;
+  /** Where each local follower stands: the first chunk it has not taken yet. */
+  cursors: Set<Cursor>;
   wake: Set<() => void>;
+  /** Set while the pump waits for a follower to take the chunks that hold the window over its cap. */
+  pumpWait: (() => void) | null;
   timer: NodeJS.Timeout | null;
   /** The key id that started it (`master`, or null when keys are off). */
   owner: string | null;
+}
+
+interface Cursor {
+  next: number;
 }
 
 /** Who owns what a caller starts: its key id, `master`, or null with keys off. */
@@ -91,6 +107,8 @@ export function ownerOf(caller: Caller | undefined): string | null {
 export interface GenerationStoreOptions {
   service: ChatService;
   graceMs: number;
+  /** The most chunk JSON one generation keeps for resumption (about its bytes). Default 8 MiB. */
+  bufferBytes?: number;
   /** Shares generations with other replicas (Redis); absent, generations live on this replica only. */
   mirror?: GenerationMirror;
 }
@@ -99,6 +117,7 @@ export interface GenerationStoreOptions {
 export function createGenerationStore(options: GenerationStoreOptions): GenerationStore {
   const generations = new Map<string, Generation>();
   const mirror = options.mirror;
+  const bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
   // Starts waiting for their first chunk: not followable yet, but shutdown must stop them too.
   const starting = new Set<AbortController>();
   let closed = false;
@@ -110,7 +129,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   };
   // The first chunk wakes at once (time to first token); later ones at the end of the turn.
   const notifyInTurn = (gen: Generation) => {
-    if (gen.chunks.length === 1) return notify(gen);
+    if (gen.window.end === 1) return notify(gen);
     if (gen.wakeScheduled) return;
     gen.wakeScheduled = true;
     setImmediate(notify, gen);
@@ -119,7 +138,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   const schedule = (id: string, gen: Generation) => {
     if (gen.timer) clearTimeout(gen.timer);
     gen.timer = null;
-    if (gen.state === "running" && gen.followers > 0) return;
+    if (gen.state === "running" && gen.cursors.size > 0) return;
     gen.timer = setTimeout(async () => {
       // Followed on another replica: that follower keeps it alive, as a local one would.
       if (gen.state === "running" && mirror && (await mirror.watched(id))) return schedule(id, gen);
@@ -133,12 +152,14 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     try {
       for await (const chunk of stream) {
         const json = jsonTextOf(chunk);
-        mirror?.chunk(id, gen.chunks.length, json);
+        const index = gen.window.end;
+        mirror?.chunk(id, index, json);
         // A new turn starts a new fresh batch: the previous one was handed out when its followers woke.
-        if (!gen.wakeScheduled) gen.fresh = emptyBatch(gen.chunks.length);
-        gen.chunks.push(json);
+        if (!gen.wakeScheduled) gen.fresh = emptyBatch(index);
+        gen.window.push(json);
         gen.fresh.chunks.push(chunk);
         notifyInTurn(gen);
+        if (gen.window.full) await keepWithinCap(id, gen);
       }
       gen.state = "done";
     } catch (err) {
@@ -151,9 +172,24 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     notify(gen);
     // The woken followers take the last batch within this turn; after it, only the JSON text stays buffered.
     setImmediate(() => {
-      gen.fresh = emptyBatch(gen.chunks.length);
+      gen.fresh = emptyBatch(gen.window.end);
     });
     schedule(id, gen);
+  };
+
+  /**
+   * Brings the window back under its cap. Unfollowed, the oldest chunks just go; followed, only
+   * those every follower took, and until a follower takes more the pump (and with it the upstream
+   * read) waits.
+   */
+  const keepWithinCap = async (id: string, gen: Generation) => {
+    while (true) {
+      if (gen.window.trim(slowest(gen))) mirror?.dropped(id, gen.window.start);
+      if (!gen.window.full || gen.controller.signal.aborted) return;
+      await new Promise<void>((resolve) => {
+        gen.pumpWait = resolve;
+      });
+    }
   };
 
   /** Stops a generation of this replica; false when it has none by that id for that owner. */
@@ -165,6 +201,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
     if (gen.state === "running") gen.state = "cancelled";
     gen.controller.abort();
     notify(gen);
+    movePump(gen);
     return true;
   };
   mirror?.onCancel((id, owner) => void cancelLocal(id, owner));
@@ -192,14 +229,15 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       }
       const id = `gen-${randomUUID()}`;
       const gen: Generation = {
-        chunks: [],
+        window: new ChunkWindow(bufferBytes),
         fresh: emptyBatch(0),
         wakeScheduled: false,
         state: "running",
         error: null,
         controller,
-        followers: 0,
+        cursors: new Set(),
         wake: new Set(),
+        pumpWait: null,
         timer: null,
         owner: ownerOf(caller),
       };
@@ -223,25 +261,36 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
         return;
       }
       if (!gen || gen.owner !== owner) throw generationNotFound(id);
-      gen.followers++;
+      // A client can only have seen chunks that exist: anything later is not an id of this generation.
+      if (next > gen.window.end) throw invalidLastEventId(String(lastEventId), `generation '${id}' has made ${gen.window.end} chunk(s) so far`);
+      if (gen.cursors.size >= MAX_FOLLOWERS) throw tooManyFollowers(id);
+      const cursor: Cursor = { next };
+      gen.cursors.add(cursor);
       schedule(id, gen);
       try {
         while (!signal.aborted) {
           // While a wake is pending, this turn's chunks are still coming: take them together when it fires.
-          if (next < gen.chunks.length && !gen.wakeScheduled) {
-            const batch = batchFrom(gen, next);
+          if (next < gen.window.end && !gen.wakeScheduled) {
+            const batch = batchFrom(id, gen, next);
             next += batch.chunks.length;
+            // Taken: the window may let these go (the batch holds them now) and a waiting pump go on.
+            cursor.next = next;
+            movePump(gen);
             yield batch;
+            // A follower far behind catches up one batch per event-loop turn: a socket whose kernel
+            // buffers take megabytes at once would otherwise keep the loop busy until they are full.
+            if (next < gen.window.end) await nextTurn();
             continue;
           }
-          if (next >= gen.chunks.length) {
+          if (next >= gen.window.end) {
             if (gen.state === "done" || gen.state === "cancelled") return;
             if (gen.state === "failed") throw gen.error ?? new InternalError();
           }
           await changed(gen, signal);
         }
       } finally {
-        gen.followers--;
+        gen.cursors.delete(cursor);
+        movePump(gen);
         if (gen.state === "running") schedule(id, gen);
       }
     },
@@ -268,9 +317,31 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
         }
         gen.controller.abort();
         notify(gen);
+        movePump(gen);
       }
     },
   };
+}
+
+/** The most a generation keeps for resumption unless configured (`LANGURU_RESUME_BUFFER_BYTES`). */
+export const DEFAULT_BUFFER_BYTES = 8 * 1024 * 1024;
+
+/** The first chunk some local follower still needs (none: any chunk may go). */
+function slowest(gen: Generation): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (const cursor of gen.cursors) min = Math.min(min, cursor.next);
+  return min;
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Wakes a pump waiting for its followers (one took chunks or left, or the generation stopped). */
+function movePump(gen: Generation): void {
+  const wake = gen.pumpWait;
+  gen.pumpWait = null;
+  wake?.();
 }
 
 /** A batch with nothing in it yet, whose first chunk will be chunk `first`. */
@@ -278,17 +349,22 @@ function emptyBatch(first: number): ChunkBatch {
   return { first, chunks: [] };
 }
 
-/** Every chunk from `next` on: the fresh objects when they are exactly those, else parsed from their JSON. */
-function batchFrom(gen: Generation, next: number): ChunkBatch {
-  const { fresh } = gen;
-  if (fresh.first === next && fresh.first + fresh.chunks.length === gen.chunks.length) {
+/**
+ * The chunks from `next` on: the fresh objects when they are exactly those, else parsed from their
+ * JSON, about `BATCH_BYTES` at a time (a follower that is far behind catches up batch by batch).
+ */
+function batchFrom(id: string, gen: Generation, next: number): ChunkBatch {
+  const { fresh, window } = gen;
+  if (fresh.first === next && fresh.first + fresh.chunks.length === window.end) {
     // Handed out as it is: later chunks of this turn go to a new batch, never into one already yielded.
-    gen.fresh = emptyBatch(gen.chunks.length);
+    gen.fresh = emptyBatch(window.end);
     return fresh;
   }
+  if (next < window.start) throw chunksNotBuffered(id, next);
   const chunks: ChatCompletionChunk[] = [];
-  for (let i = next; i < gen.chunks.length; i++) {
-    const text = gen.chunks[i] as string;
+  for (let i = next, bytes = 0; i < window.end && bytes < BATCH_BYTES; i++) {
+    const text = window.text(i);
+    bytes += text.length;
     // The stored text is the chunk's JSON: kept with it, so the doors write it as it is.
     chunks.push(keepJsonText(JSON.parse(text) as ChatCompletionChunk, text));
   }
@@ -298,13 +374,15 @@ function batchFrom(gen: Generation, next: number): ChunkBatch {
 // How long a start waits for its generation to be registered with the other replicas.
 const MIRROR_REGISTER_WAIT_MS = 1_000;
 
+/**
+ * The position after `lastEventId`. Event ids are chunk indexes as this gateway writes them:
+ * decimal digits, no sign, exponent or fraction; at most 15 of them, so that the index and the
+ * position after it are exact numbers (and a Redis stream entry id).
+ */
 function resumePosition(lastEventId: string | null | undefined): number {
   if (lastEventId == null || lastEventId === "") return 0;
-  const index = Number(lastEventId);
-  if (!Number.isInteger(index) || index < 0) {
-    throw new InvalidRequestError(`'lastEventId' must be a chunk index, got '${lastEventId}'`, { param: "lastEventId" });
-  }
-  return index + 1;
+  if (!/^\d{1,15}$/.test(lastEventId)) throw invalidLastEventId(lastEventId, "a chunk index is decimal digits");
+  return Number(lastEventId) + 1;
 }
 
 // Reads a stream to its end (its controller is already aborted, so that end comes at once).

@@ -5,6 +5,9 @@
  * - the producing replica appends every chunk to the Redis stream `<prefix>:gen:<id>` with the
  *   explicit entry id `0-<index + 1>`, so a resume after chunk `n` reads after `0-<n + 1>`, and
  *   publishes a wake-up on `<prefix>:gen-wake:<id>`; the last entry says how it ended;
+ * - the stream holds what the producer's own window holds: when that drops its oldest chunks, the
+ *   stream is trimmed to match (`XTRIM MINID`) and `…:meta` notes the first chunk kept, so a
+ *   follower that finds a gap at the front knows its chunks expired (`chunks_not_buffered`);
  * - while it runs, the producer keeps a short lease (`…:lease`); a follower that finds neither new
  *   entries nor the lease knows the replica died and ends with `generation_lost`;
  * - a follower on another replica keeps `…:watch` alive, which stops the producer's grace timer
@@ -18,7 +21,16 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { type ChatCompletionChunk, errorFromBody, isRecord, type LanguruError, ServiceUnavailableError, UpstreamError } from "../../shared/index.js";
 import { keepJsonText } from "../providers/json-text.js";
-import { type ChunkBatch, type GenerationMirror, generationNotFound } from "./generation-mirror.js";
+import {
+  BATCH_BYTES,
+  type ChunkBatch,
+  chunksNotBuffered,
+  type GenerationMirror,
+  generationNotFound,
+  invalidLastEventId,
+  MAX_FOLLOWERS,
+  tooManyFollowers,
+} from "./generation-mirror.js";
 
 /** What the Redis mirror needs. */
 export interface RedisMirrorOptions {
@@ -34,6 +46,12 @@ export interface RedisMirrorOptions {
   leaseMs?: number;
   /** Chunks shared per generation; a longer one is followed on its own replica only. Default 50,000. */
   maxChunks?: number;
+  /**
+   * Chunk JSON sent to Redis and not yet acknowledged, per generation; an upstream faster than Redis
+   * past this stops being shared (its remote followers see `generation_lost`) rather than queue
+   * without bound in this process. Default 8 MiB.
+   */
+  maxPendingBytes?: number;
 }
 
 // A running generation's keys live this long past the producer's last renewal, so nothing a dead
@@ -41,12 +59,15 @@ export interface RedisMirrorOptions {
 const LIVE_TTL_MS = 60_000;
 // How often a follower with nothing to read checks the lease when no wake-up arrives.
 const POLL_MS = 500;
-const READ_COUNT = 1_000;
+// Entries per read: what a remote follower holds as text besides its batch.
+const READ_COUNT = 128;
 
 /** A generation this replica shares; removed once a command failed (a gap would corrupt it) or it ended. */
 interface Produced {
   count: number;
   lease: NodeJS.Timeout;
+  /** Chunk JSON sent and not yet acknowledged. */
+  pendingBytes: number;
 }
 
 /** Creates the Redis mirror; call `close()` at shutdown. */
@@ -54,6 +75,7 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
   const { redis, subscriber, prefix, log } = options;
   const leaseMs = options.leaseMs ?? 3_000;
   const maxChunks = options.maxChunks ?? 50_000;
+  const maxPendingBytes = options.maxPendingBytes ?? 8 * 1024 * 1024;
   const key = (id: string, part?: string) => (part ? `${prefix}:gen:${id}:${part}` : `${prefix}:gen:${id}`);
   const wakeChannel = (id: string) => `${prefix}:gen-wake:${id}`;
   const cancelChannel = `${prefix}:gen-cancel`;
@@ -118,7 +140,7 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
     started(id, owner) {
       const lease = setInterval(() => void renew(id), Math.max(100, Math.floor(leaseMs / 3)));
       lease.unref();
-      produced.set(id, { count: 0, lease });
+      produced.set(id, { count: 0, lease, pendingBytes: 0 });
       return redis
         .multi()
         .hset(key(id, "meta"), "owner", owner ?? "")
@@ -137,9 +159,31 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
         stopSharing(id, state);
         return;
       }
+      if (state.pendingBytes + json.length > maxPendingBytes) {
+        log.warn({ generation: id, maxPendingBytes }, "generation streams faster than redis takes it; followed on this replica only");
+        stopSharing(id, state);
+        return;
+      }
       state.count = index + 1;
-      redis.xadd(key(id), `0-${index + 1}`, "c", json).catch((err: unknown) => failed(id, err));
+      state.pendingBytes += json.length;
+      const settled = () => {
+        state.pendingBytes -= json.length;
+      };
+      redis.xadd(key(id), `0-${index + 1}`, "c", json).then(settled, (err: unknown) => {
+        settled();
+        failed(id, err);
+      });
       redis.publish(wakeChannel(id), "").catch(() => undefined);
+    },
+
+    dropped(id, before) {
+      if (!produced.has(id)) return;
+      redis
+        .multi()
+        .xtrim(key(id), "MINID", `0-${before + 1}`)
+        .hset(key(id, "meta"), "first", String(before))
+        .exec()
+        .catch((err: unknown) => failed(id, err));
     },
 
     ended(id, error) {
@@ -177,6 +221,8 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
         });
       }
       if (meta.owner === undefined || meta.owner !== (owner ?? "")) throw generationNotFound(id);
+      if ((waiters.get(id)?.size ?? 0) >= MAX_FOLLOWERS) throw tooManyFollowers(id);
+      if (from > 0) await assertNotPastEnd(redis, key(id), id, from);
 
       let woken = false;
       let resolveWait: (() => void) | null = null;
@@ -196,22 +242,30 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
           }
           woken = false;
           const entries = await readAfter(redis, key(id), next);
-          // One read is one batch; what ends it (the end, an error, a gap) comes after its chunks.
-          const batch: ChunkBatch = { first: next, chunks: [] };
+          // A read's chunks go out in batches of about BATCH_BYTES, one per event-loop turn; what
+          // ends them (the end, an error, a gap) comes after.
+          let batch: ChunkBatch = { first: next, chunks: [] };
+          let bytes = 0;
           let ending: "done" | Error | null = null;
           for (const [entryId, fields] of entries) {
             if (entryId !== `0-${next + 1}`) {
-              ending = lost(id);
+              ending = await gapError(redis, key(id, "meta"), id, next);
               break;
             }
             const f = fieldsOf(fields);
-            if (f.c !== undefined) {
-              // Stored as the chunk's single-line JSON: kept with it, so the doors write it as it is.
-              batch.chunks.push(keepJsonText(JSON.parse(f.c) as ChatCompletionChunk, f.c));
-              next++;
-            } else {
+            if (f.c === undefined) {
               ending = f.end !== undefined ? "done" : endedWith(f.e);
               break;
+            }
+            // Stored as the chunk's single-line JSON: kept with it, so the doors write it as it is.
+            batch.chunks.push(keepJsonText(JSON.parse(f.c) as ChatCompletionChunk, f.c));
+            next++;
+            bytes += f.c.length;
+            if (bytes >= BATCH_BYTES) {
+              yield batch;
+              await new Promise((resolve) => setImmediate(resolve));
+              batch = { first: next, chunks: [] };
+              bytes = 0;
             }
           }
           if (batch.chunks.length > 0) yield batch;
@@ -220,7 +274,11 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
           if (entries.length > 0 || woken) continue;
           if ((await redis.exists(key(id, "lease"))) === 0) {
             // The end is written before the lease goes: one more read tells a finish from a death.
-            if ((await readAfter(redis, key(id), next)).length === 0) throw lost(id);
+            if ((await readAfter(redis, key(id), next)).length === 0) {
+              // Nothing after `next`: a resume past the end of a finished generation, or a lost one.
+              await assertNotPastEnd(redis, key(id), id, next);
+              throw lost(id);
+            }
             continue;
           }
           await new Promise<void>((resolve) => {
@@ -259,6 +317,36 @@ export function createRedisGenerationMirror(options: RedisMirrorOptions): Genera
 async function readAfter(redis: Redis, streamKey: string, next: number): Promise<Array<[string, string[]]>> {
   const result = await redis.xread("COUNT", READ_COUNT, "STREAMS", streamKey, `0-${next}`);
   return result?.[0]?.[1] ?? [];
+}
+
+/**
+ * Refuses a position past the last chunk of a generation that has ended (its last entry says so);
+ * one still running may simply not have shared that far yet.
+ */
+async function assertNotPastEnd(redis: Redis, streamKey: string, id: string, from: number): Promise<void> {
+  let last: [string, string[]] | undefined;
+  try {
+    [last] = await redis.xrevrange(streamKey, "+", "-", "COUNT", 1);
+  } catch {
+    // Redis away: the follow's own reads report that.
+    return;
+  }
+  if (!last) return;
+  const [entryId, fields] = last;
+  if (fieldsOf(fields).c !== undefined) return;
+  // The end entry is `0-<count + 1>`: positions up to `count` (after the last chunk) are valid.
+  const count = Number(entryId.slice(2)) - 1;
+  if (from > count) throw invalidLastEventId(String(from - 1), `generation '${id}' made ${count} chunk(s)`);
+}
+
+/** What a gap before chunk `next` means: the producer trimmed it away (its window moved), or it lost entries. */
+async function gapError(redis: Redis, metaKey: string, id: string, next: number): Promise<Error> {
+  try {
+    const first = Number(await redis.hget(metaKey, "first"));
+    return first > next ? chunksNotBuffered(id, next) : lost(id);
+  } catch {
+    return lost(id);
+  }
 }
 
 function fieldsOf(list: string[]): Record<string, string> {

@@ -2,7 +2,6 @@
  * The REST door's Server-Sent Events writer, in OpenAI's framing: `data: <json>\n\n` per chunk,
  * `data: {"error": ...}` for a failure after the stream started, and always `data: [DONE]\n\n` last.
  */
-import { once } from "node:events";
 import type { ServerResponse } from "node:http";
 import { ServiceUnavailableError, type ChatCompletionChunk } from "../../shared/index.js";
 import { coalesceWrites } from "../coalesce-writes.js";
@@ -50,5 +49,19 @@ function shuttingDown(): ServiceUnavailableError {
 // JSON.stringify never emits a raw newline, so one `data:` line holds the whole payload.
 async function writeFrame(res: ServerResponse, data: string): Promise<void> {
   coalesceWrites(res.socket);
-  if (!res.write(`data: ${data}\n\n`)) await Promise.race([once(res, "drain"), once(res, "close")]);
+  if (!res.write(`data: ${data}\n\n`)) await drainedOrClosed(res);
+}
+
+// Both listeners go once either fires: a long stream waits many times, and `events.once` would
+// leave the loser behind on each wait (MaxListenersExceededWarning, and memory, on a slow reader).
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }

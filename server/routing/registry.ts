@@ -6,7 +6,7 @@ import { InvalidRequestError, NotFoundError, type Model } from "../../shared/ind
 import type { Config, ModelSettings, ProviderSettings, RetrySettings, TimeoutSettings } from "../config.js";
 import { log } from "../log.js";
 import { createEchoProvider } from "../providers/echo.js";
-import { createOpenAICompatibleProvider } from "../providers/openai-compatible.js";
+import { createProvider } from "../providers/index.js";
 import type { Provider } from "../providers/types.js";
 import { rememberSecrets } from "../providers/upstream-errors.js";
 import type { Strategy } from "./balancer.js";
@@ -77,7 +77,7 @@ export function createModelRegistry(config: Config, options: RegistryOptions = {
   rememberSecrets(config.providers.flatMap((p) => [p.apiKey, ...Object.values(p.headers)]));
   const providers = new Map<string, { provider: Provider; settings: ProviderSettings | null }>();
   providers.set("languru", { provider: createEchoProvider({ delayMs: config.echoDelayMs }), settings: null });
-  for (const settings of config.providers) providers.set(settings.name, { provider: createOpenAICompatibleProvider(settings), settings });
+  for (const settings of config.providers) providers.set(settings.name, { provider: createProvider(settings), settings });
 
   // One Deployment object per provider/model, so health and load are shared by every name using it.
   const deploymentsById = new Map<string, Deployment>();
