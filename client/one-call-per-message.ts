@@ -21,8 +21,8 @@ export const oneCallPerLineEncoder: Encoder = {
 export function oneCallPerMessage(Base: WebSocketClass): WebSocketClass {
   return class OneCallPerMessage extends Base {
     override send(data: Parameters<WebSocket["send"]>[0]): void {
-      if (typeof data !== "string" || !data.includes("\n")) return super.send(data);
-      for (const line of data.split("\n")) super.send(line);
+      if (typeof data !== "string" || !data.includes("\n")) super.send(data);
+      else for (const line of data.split("\n")) super.send(line);
     }
   };
 }

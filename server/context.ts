@@ -35,6 +35,14 @@ export interface SocketInfo {
    * stream's whole output for it: its generation is already buffered once.
    */
   whenWritable(signal: AbortSignal): Promise<void> | null;
+  /**
+   * Admits a call on this socket (`ws-call-bounds.ts`): resolves with the function that ends it
+   * (once answered, or once its stream ended), or rejects with its refusal (too many in flight, or
+   * too many without a valid key).
+   */
+  admitCall(): Promise<() => void>;
+  /** A call's key check on this socket came out valid (true) or refused (false). */
+  keyChecked(valid: boolean): void;
 }
 
 /** The context every procedure receives. */
@@ -65,7 +73,11 @@ export function createContextFactory(services: Services) {
     },
     /** WebSocket: created once per connection, after its `connectionParams` message. */
     ws({ req, res, info }: CreateWSSContextFnOptions): Context {
-      return { ...services, headers: req.headers, connectionParams: info.connectionParams, socket: socketInfo(res), record: null };
+      const socket = socketInfo(res);
+      const ctx: Context = { ...services, headers: req.headers, connectionParams: info.connectionParams, socket, record: null };
+      // The socket's key, checked once: calls on a socket without a valid one are bounded.
+      if (services.access) socket.checkKey(services.access.authenticate(presentedKey(ctx)));
+      return ctx;
     },
   };
 }

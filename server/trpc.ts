@@ -5,13 +5,14 @@
  */
 import { initTRPC } from "@trpc/server";
 import superjson, { type SuperJSONResult } from "superjson";
-import { InvalidRequestError, LanguruError } from "../shared/index.js";
+import { AuthenticationError, InvalidRequestError, LanguruError } from "../shared/index.js";
 import type { Caller } from "./access/index.js";
 import { moduleSettings } from "./config.js";
 import { type Context, presentedKey } from "./context.js";
 import { MAX_INPUT_DEPTH, assertBoundedJson } from "./limits/index.js";
 import { fromProcedureError, languruErrorOf, toTRPCError } from "./trpc-errors.js";
 import { type RequestRecord, requestIdForError } from "./observability/request.js";
+import { whenCallEnds } from "./observability/socket-calls.js";
 import { plainFirstOutput } from "./trpc-output.js";
 
 const pingIntervalMs = moduleSettings.ssePingMs;
@@ -84,22 +85,33 @@ type Audience = "public" | "key" | "master";
 async function admit(audience: Audience, ctx: Context, getRawInput: () => Promise<unknown>, record: RequestRecord | null): Promise<Caller | undefined> {
   const raw = await getRawInput();
   if (raw instanceof RefusedInput) throw raw.error;
-  if (audience === "public") return undefined;
-  if (audience === "master") {
-    if (ctx.access) record?.noteCaller(await ctx.access.authenticateMaster(presentedKey(ctx)));
-    return undefined;
-  }
-  const caller = ctx.access ? await ctx.access.authenticate(presentedKey(ctx)) : undefined;
+  if (audience === "public" || !ctx.access) return undefined;
+  const access = ctx.access;
+  const caller = await keyChecked(ctx, () => (audience === "master" ? access.authenticateMaster(presentedKey(ctx)) : access.authenticate(presentedKey(ctx))));
   record?.noteCaller(caller);
-  return caller;
+  return audience === "master" ? undefined : caller;
+}
+
+/** Runs a key check; over a WebSocket its outcome also tells the socket's bounds whether its key is valid (a 403 is a valid key). */
+async function keyChecked(ctx: Context, check: () => Promise<Caller>): Promise<Caller> {
+  try {
+    const caller = await check();
+    ctx.socket?.keyChecked(true);
+    return caller;
+  } catch (err) {
+    ctx.socket?.keyChecked(!(err instanceof AuthenticationError));
+    throw err;
+  }
 }
 
 /**
  * The one middleware of every procedure. Each tRPC middleware level copies the call's options and
  * context (measured: four levels cost ~25 µs of a ~145 µs WebSocket mutation), so the steps share
  * one level, in this order:
- * 1. over a WebSocket no HTTP request carries a call, so each call gets a record of its own (logged
- *    and counted as a request; a subscription's record stays open while its stream runs);
+ * 1. over a WebSocket the socket's bounds admit the call first (`ws-call-bounds.ts`: a refusal is
+ *    one small answer, with no record and no access-log line), and no HTTP request carries it, so
+ *    each call gets a record of its own (logged and counted as a request; a subscription's record
+ *    stays open while its stream runs);
  * 2. `admit`: the refused input's 400, then the key check;
  * 3. the procedure, whose errors become their TRPCError here, once (subscriptions map the errors
  *    thrown while iterating themselves: a middleware never sees those).
@@ -117,7 +129,15 @@ function languruCall(audience: Audience) {
       const result = await next({ ctx: { record, caller } });
       return result.ok ? result : { ...result, error: fromProcedureError(result.error) };
     };
-    return ctx.socket && ctx.trackCall ? ctx.trackCall({ path, type }, run) : run(null);
+    const socket = ctx.socket;
+    if (!socket) return run(null);
+    const tracked = () => (ctx.trackCall ? ctx.trackCall({ path, type }, run) : run(null));
+    return socket.admitCall().then(
+      (end) => whenCallEnds(type, tracked, end),
+      (err: unknown) => {
+        throw toTRPCError(err);
+      },
+    );
   });
 }
 

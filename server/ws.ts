@@ -2,16 +2,21 @@
  * The WebSocket door: tRPC's `applyWSSHandler` on the gateway's own HTTP server, under `/trpc`.
  * One socket carries every call and stream of a client (no per-call HTTP round trip, no input in a
  * URL, the key in the `connectionParams` message). Shutdown closes idle sockets at once and lets
- * sockets with open streams finish until the grace runs out.
+ * sockets with open streams finish until the grace runs out. What a socket may cost is bounded
+ * before tRPC sees it: per message (`ws-message-gate.ts`), per call (`ws-call-bounds.ts`) and in
+ * what it has queued for a client that does not read (`ws-queue.ts`).
  */
 import type { Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { getErrorShape, transformTRPCResponse, TRPCError, type AnyTRPCRouter } from "@trpc/server";
+import type { AnyTRPCRouter } from "@trpc/server";
 import { applyWSSHandler, type CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
-import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import { WebSocketServer, type WebSocket } from "ws";
 import { coalesceWrites } from "./coalesce-writes.js";
-import { batchSplicingEncoder } from "./ws-encoder.js";
 import type { Context, SocketInfo } from "./context.js";
+import { callBounds, type CallBounds } from "./ws-call-bounds.js";
+import { batchSplicingEncoder } from "./ws-encoder.js";
+import { gateMessages } from "./ws-message-gate.js";
+import { watchQueue } from "./ws-queue.js";
 
 /** What `attachWebSocketDoor` needs. */
 export interface WebSocketDoorOptions {
@@ -32,77 +37,64 @@ export interface WebSocketDoor {
   terminate(): void;
 }
 
-interface SocketState extends SocketInfo {
+/** What the door keeps per socket: what procedures see, plus the key check the context starts. */
+export interface SocketState extends SocketInfo {
   streams: number;
+  checkKey: CallBounds["checkKey"];
 }
 
 const states = new WeakMap<WebSocket, SocketState>();
 
-/** Queued bytes past which a stream waits for its socket to drain (many streams share one socket). */
-const QUEUE_HIGH_WATER_BYTES = 1024 * 1024;
-
 /** What a procedure may know about the socket it runs on; one per connection. */
-export function socketInfo(ws: WebSocket): SocketInfo {
+export function socketInfo(ws: WebSocket): SocketState {
   let state = states.get(ws);
   if (!state) {
-    const waiters = new Set<() => void>();
-    let listening = false;
-    const wakeWaiters = () => {
-      listening = false;
-      socketOf(ws)?.off("drain", wakeWaiters);
-      ws.off("close", wakeWaiters);
-      for (const wake of [...waiters]) wake();
-    };
-    const created: SocketState = {
-      streams: 0,
-      isOpen: () => ws.readyState === ws.OPEN,
-      holdStream() {
-        created.streams++;
-        let released = false;
-        return () => {
-          if (released) return;
-          released = true;
-          created.streams--;
-          if (created.streams === 0) ws.emit("languru:idle");
-        };
-      },
-      whenWritable(signal) {
-        const socket = socketOf(ws);
-        // `writableNeedDrain`: a `drain` is sure to come (with compression, `bufferedAmount` could
-        // count bytes the socket never holds, and a wait for `drain` would last until close).
-        if (ws.bufferedAmount < QUEUE_HIGH_WATER_BYTES || ws.readyState !== ws.OPEN || signal.aborted || !socket?.writableNeedDrain) return null;
-        // One `drain` listener per socket, whatever the number of streams waiting on it; a stream
-        // that stops waiting (its subscription ended) leaves nothing behind.
-        if (!listening) {
-          listening = true;
-          socket.once("drain", wakeWaiters);
-          ws.once("close", wakeWaiters);
-        }
-        return new Promise<void>((resolve) => {
-          const done = () => {
-            waiters.delete(done);
-            signal.removeEventListener("abort", done);
-            resolve();
-          };
-          waiters.add(done);
-          signal.addEventListener("abort", done, { once: true });
-        });
-      },
-    };
-    state = created;
+    state = createState(ws);
     states.set(ws, state);
   }
   return state;
 }
 
+function createState(ws: WebSocket): SocketState {
+  const socket = socketOf(ws);
+  const bounds = callBounds(ws);
+  const queue = socket ? watchQueue(ws, socket) : null;
+  const state: SocketState = {
+    streams: 0,
+    isOpen: () => ws.readyState === ws.OPEN,
+    holdStream() {
+      state.streams++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        state.streams--;
+        if (state.streams === 0) ws.emit("languru:idle");
+      };
+    },
+    whenWritable: (signal) => queue?.whenWritable(signal) ?? null,
+    admitCall: () => bounds.admit(),
+    keyChecked: (valid) => bounds.keyChecked(valid),
+    checkKey: (check) => bounds.checkKey(check),
+  };
+  return state;
+}
+
+// How far past the body limit a message is still read to answer it with a typed 413.
+const OVER_LIMIT_READ_BYTES = 1024 * 1024;
+
 /** Serves tRPC over WebSocket on `/trpc` of an existing HTTP server. */
 export function attachWebSocketDoor(options: WebSocketDoorOptions): WebSocketDoor {
-  // Up to 4× the limit a message is read and answered with a 413 per call (as the HTTP door does);
-  // past that the socket is closed (1009), bounding what one connection may make us buffer.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes * 4 });
+  // A message a little over the limit is read and answered with one 413 (as the HTTP door does);
+  // past that the socket is closed (1009). "A little" is at most 1 MiB (or 3× a small limit): with
+  // a large body limit, 4× would let one socket make us buffer 128 MiB before anything is checked.
+  const readLimit = options.maxPayloadBytes + Math.min(3 * options.maxPayloadBytes, OVER_LIMIT_READ_BYTES);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: readLimit });
   wss.on("connection", (ws: WebSocket) => {
-    refuseOversized(ws, options.router, options.maxPayloadBytes);
+    gateMessages(ws, options.router, options.maxPayloadBytes);
     sendInTurns(ws);
+    // After `sendInTurns`: the queue's `send` wraps it, to see what each message added.
+    socketInfo(ws);
   });
   let draining = false;
   applyWSSHandler({
@@ -158,41 +150,4 @@ function socketOf(ws: WebSocket): Duplex | undefined {
 
 function refuse(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
-function sizeOf(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
-  return data.byteLength;
-}
-
-/**
- * A message over the body limit never reaches tRPC: each call in it gets a typed 413 instead.
- * Closing the socket would not do: the client would reconnect and send the same message again.
- */
-function refuseOversized(ws: WebSocket, router: AnyTRPCRouter, limitBytes: number): void {
-  const emit = ws.emit.bind(ws);
-  ws.emit = ((event: string | symbol, ...args: unknown[]) => {
-    const data = args[0] as RawData;
-    if (event !== "message" || sizeOf(data) <= limitBytes) return emit(event, ...args);
-    const config = router._def._config;
-    const error = new TRPCError({ code: "PAYLOAD_TOO_LARGE", message: `The message is ${sizeOf(data)} bytes; the limit is ${limitBytes}.` });
-    for (const id of callIds(data)) {
-      const shape = getErrorShape({ config, error, type: "unknown", path: undefined, input: undefined, ctx: undefined });
-      ws.send(JSON.stringify(transformTRPCResponse(config, { id, jsonrpc: "2.0", error: shape })));
-    }
-    return true;
-  }) as typeof ws.emit;
-}
-
-/** The ids of the calls in a tRPC WebSocket message (one call or a batch); none if it is not JSON. */
-function callIds(data: RawData): Array<string | number> {
-  try {
-    const parsed: unknown = JSON.parse(Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as ArrayBuffer).toString());
-    const calls = Array.isArray(parsed) ? parsed : [parsed];
-    return calls.flatMap((call) =>
-      typeof call === "object" && call !== null && "id" in call && (typeof call.id === "string" || typeof call.id === "number") ? [call.id] : [],
-    );
-  } catch {
-    return [];
-  }
 }

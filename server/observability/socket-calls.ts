@@ -54,36 +54,68 @@ export async function trackSocketCall<R extends { ok: boolean }>(
   return { ...result, data: untilEnded(record, data) };
 }
 
+/**
+ * Runs `call` (a WebSocket call); `end` runs once, when it was answered or failed, or for a
+ * subscription once its stream ended (done, failed or stopped by the client).
+ */
+export async function whenCallEnds<R extends { ok: boolean }>(type: SocketCall["type"], call: () => Promise<R>, end: () => void): Promise<R> {
+  let result: R;
+  try {
+    result = await call();
+  } catch (err) {
+    end();
+    throw err;
+  }
+  const data = (result as unknown as { data?: unknown }).data;
+  if (!result.ok || type !== "subscription" || !isAsyncIterable(data)) {
+    end();
+    return result;
+  }
+  return { ...result, data: watchEnd(data, end) };
+}
+
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
+/** How a stream ended: its last step came, it threw, or the client stopped it (`return`). */
+type StreamEnd = { kind: "done" } | { kind: "failed"; error: unknown } | { kind: "stopped" };
+
 /** The stream, unchanged; the record ends with it (499 when the client stopped it). */
 function untilEnded<T>(record: RequestRecord, source: AsyncIterable<T>): AsyncIterable<T> {
+  return watchEnd(source, (how) => {
+    if (how.kind === "done") return record.responseEnded(200);
+    if (how.kind === "stopped") return record.responseEnded(499);
+    tagError(how.error, record.requestId);
+    record.responseEnded(statusOf(record, how.error));
+  });
+}
+
+/** The stream, unchanged; `ended` hears once how it ended. */
+function watchEnd<T>(source: AsyncIterable<T>, ended: (how: StreamEnd) => void): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator]() {
       const iterator = source[Symbol.asyncIterator]();
-      let ended = false;
-      const end = (status: number) => {
-        if (ended) return;
-        ended = true;
-        record.responseEnded(status);
+      let over = false;
+      const end = (how: StreamEnd) => {
+        if (over) return;
+        over = true;
+        ended(how);
       };
       return {
         next: () =>
           iterator.next().then(
             (step) => {
-              if (step.done) end(200);
+              if (step.done) end({ kind: "done" });
               return step;
             },
             (err: unknown) => {
-              tagError(err, record.requestId);
-              end(statusOf(record, err));
+              end({ kind: "failed", error: err });
               throw err;
             },
           ),
         async return(value?: unknown) {
-          end(499);
+          end({ kind: "stopped" });
           return iterator.return ? iterator.return(value) : { done: true as const, value: value as T };
         },
       };

@@ -8,6 +8,7 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { type ChatCompletionChunk, ChatCompletionParams, InvalidRequestError, requestFromParams } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
+import { refuseRevokedOwner } from "../access/revocation.js";
 import { generationNotFound } from "../chat/generation-mirror.js";
 import { ownerOf } from "../chat/generations.js";
 import { callerKnown } from "../observability/hooks.js";
@@ -94,6 +95,7 @@ export const chatRouter = router({
     try {
       if (input.token && !ticket) throw generationNotFound(input.id);
       owner = ticket ? ticket.owner : ownerOf(await keyCaller(ctx));
+      if (ticket) await refuseRevokedOwner(ctx.access, ticket.owner);
       callerKnown(ctx.record, owner);
       const batches = ctx.generations.follow(input.id, input.lastEventId, stopped, owner);
       for await (const { first, chunks } of batches) {
