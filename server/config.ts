@@ -270,6 +270,9 @@ const Env = AccessEnv.extend(ObservabilityEnv.shape).extend({
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: z.url().default(DEFAULT_BASE_URLS.anthropic as string),
   ANTHROPIC_MODELS: z.string().default("claude-opus-5-5,claude-sonnet-5-5,claude-haiku-5-5"),
+  GEMINI_API_KEY: z.string().min(1).optional(),
+  GEMINI_BASE_URL: z.url().default(DEFAULT_BASE_URLS.gemini as string),
+  GEMINI_MODELS: z.string().default("gemini-2.5-flash,gemini-2.5-pro,gemini-2.5-flash-lite,gemini-3-flash-preview,gemini-3.1-pro-preview"),
 });
 
 /** Reads and validates the configuration; throws ConfigError naming the bad field. */
@@ -310,6 +313,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         .map((m) => m.trim())
         .filter(Boolean),
       defaultMaxTokens: e.LANGURU_RESERVE_TOKENS,
+    });
+  }
+  if (e.GEMINI_API_KEY && !providers.some((p) => p.name === "gemini")) {
+    providers.push({
+      name: "gemini",
+      kind: "gemini",
+      baseURL: e.GEMINI_BASE_URL,
+      apiKey: e.GEMINI_API_KEY,
+      headers: {},
+      timeoutMs: 600_000,
+      discovery: false,
+      models: e.GEMINI_MODELS.split(",")
+        .map((m) => m.trim())
+        .filter(Boolean),
     });
   }
   return {
