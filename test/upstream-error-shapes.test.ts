@@ -239,6 +239,13 @@ describe("errors inside a stream are relayed", () => {
     expect(thrown.code).toBe("500");
   });
 
+  it("an error type that names an Object property is no status of its own (a 502)", async () => {
+    upstream.otherwise(stream([{ error: { message: "odd", type: "constructor", code: "toString" } }]));
+    const error = await caught(client.chat.completions.create({ model: "m1", messages, stream: true }));
+    expect(error.status).toBe(502);
+    expect(error.message).toBe("502 odd");
+  });
+
   it("an error event before any chunk is a plain HTTP error with the status its type names", async () => {
     upstream.otherwise(stream([{ error: { message: "'messages' must not be empty", type: "invalid_request_error", param: "messages", code: null } }]));
     const error = await caught(client.chat.completions.create({ model: "m1", messages, stream: true }));

@@ -26,8 +26,10 @@ export interface AccessConfig {
   prices: PriceTable;
 }
 
-/** The config file's `prices`: `{ "gpt-4o-mini": { "input": 0.15, "output": 0.6 } }`. */
-export const PricesConfig = z.record(z.string().min(1), z.strictObject({ input: z.number().min(0), output: z.number().min(0) })).default({});
+/** The config file's `prices`: `{ "gpt-4o-mini": { "input": 0.15, "output": 0.6, "cachedInput": 0.075 } }`; without `cachedInput`, cached tokens cost `input`. */
+export const PricesConfig = z
+  .record(z.string().min(1), z.strictObject({ input: z.number().min(0), output: z.number().min(0), cachedInput: z.number().min(0).optional() }))
+  .default({});
 
 /** The environment variables of this feature. */
 export const AccessEnv = z.object({

@@ -49,7 +49,7 @@ export interface Reservation {
 export interface Outcome {
   deployment: string | null;
   /** What the upstream reported, as counts; null when it did not (an error, a cut stream, an upstream that omits it or sends no counts). */
-  usage: { promptTokens: number; completionTokens: number } | null;
+  usage: { promptTokens: number; completionTokens: number; cachedTokens?: number } | null;
   /** Completion tokens counted locally, used when `usage` is null. */
   completionEstimate?: number;
   status: number;
@@ -233,7 +233,11 @@ export function createAccess(options: AccessOptions): Access {
       const promptTokens = usage?.promptTokens ?? (outcome.status < 400 || completionEstimate ? reservation.estimate : 0);
       const completionTokens = usage?.completionTokens ?? completionEstimate;
       const keyId = reservation.caller.kind === "key" ? reservation.caller.key.id : null;
-      const costUsd = costOf(options.prices, { deployment: outcome.deployment, model: reservation.model }, { promptTokens, completionTokens });
+      const costUsd = costOf(
+        options.prices,
+        { deployment: outcome.deployment, model: reservation.model },
+        { promptTokens, completionTokens, cachedTokens: usage?.cachedTokens },
+      );
       if (keyId && reservation.caller.kind === "key") {
         const delta = promptTokens + completionTokens - reservation.estimate;
         limiter

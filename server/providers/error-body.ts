@@ -6,6 +6,7 @@
  *   OpenAI, Azure, Groq, Mistral  {"error":{"message","type","param","code"}}
  *   vLLM, SGLang                  {"object":"error","message","type","param","code":400}
  *   Anthropic                     {"type":"error","error":{"type":"overloaded_error","message"}}
+ *   Google (Gemini)               {"error":{"code":429,"message","status":"RESOURCE_EXHAUSTED"}}
  *   Ollama, TGI, llama.cpp        {"error":"model 'x' not found"}  (TGI adds "error_type")
  *   Mistral, Kong; FastAPI        {"message":"Unauthorized","request_id":...}; {"detail":"..."}
  *   OpenRouter (inside a stream)  {"error":{"code":502,"message","metadata"}, "choices":[...]}
@@ -55,12 +56,17 @@ export function errorFieldsOfText(text: string, contentType: string | undefined)
 function named(source: Record<string, unknown>): Omit<UpstreamErrorFields, "message"> {
   const out: Omit<UpstreamErrorFields, "message"> = {};
   const type = scalar(source.type);
-  const code = scalar(source.code);
+  // Google's `status` (RESOURCE_EXHAUSTED, INVALID_ARGUMENT) names the error; its numeric `code` only repeats the HTTP status.
+  const code = googleStatus(source.status) ?? scalar(source.code);
   const param = scalar(source.param);
   if (type) out.type = type;
   if (code) out.code = code;
   if (param) out.param = param;
   return out;
+}
+
+function googleStatus(value: unknown): string | undefined {
+  return typeof value === "string" && /^[A-Z][A-Z_]{1,40}$/.test(value) ? value : undefined;
 }
 
 // A message that is not text (some servers nest an object there) is shown as JSON rather than lost.

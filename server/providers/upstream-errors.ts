@@ -127,10 +127,28 @@ const STATUS_OF_TYPE: Record<string, number> = {
   insufficient_quota: 429,
   overloaded_error: 503,
   timeout_error: 504,
+  // Google's canonical codes (Gemini's `status`).
+  INVALID_ARGUMENT: 400,
+  FAILED_PRECONDITION: 400,
+  OUT_OF_RANGE: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  ABORTED: 409,
+  RESOURCE_EXHAUSTED: 429,
+  INTERNAL: 500,
+  UNKNOWN: 500,
+  DATA_LOSS: 500,
+  UNIMPLEMENTED: 501,
+  UNAVAILABLE: 503,
+  DEADLINE_EXCEEDED: 504,
 };
 
 function statusNamedBy(fields: UpstreamErrorFields): number {
   const code = Number(fields.code);
   if (Number.isInteger(code) && code >= 400 && code <= 599) return code === 529 ? 503 : code;
-  return STATUS_OF_TYPE[fields.type ?? ""] ?? STATUS_OF_TYPE[fields.code ?? ""] ?? 502;
+  // Own keys only: an upstream's type of "constructor" must not find Object's.
+  const named = (name: string | undefined) => (name !== undefined && Object.hasOwn(STATUS_OF_TYPE, name) ? STATUS_OF_TYPE[name] : undefined);
+  return named(fields.type) ?? named(fields.code) ?? 502;
 }

@@ -18,6 +18,8 @@ export const MAX_TOKEN_COUNT = 2_147_483_647;
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens served from a prompt cache (`prompt_tokens_details.cached_tokens`), priced lower; absent when not reported. */
+  cachedTokens?: number;
 }
 
 /** `value` if it is a token count (a non-negative integer up to `MAX_TOKEN_COUNT`), else null. */
@@ -30,8 +32,9 @@ export function tokenCount(value: unknown): number | null {
 /**
  * The usage an upstream reported in `usage` (a completion's or a chunk's `usage` field, any JSON),
  * or null when it reported none or anything we read in it is not a count. `total_tokens` is not
- * used, but one present and not a count marks the whole report as broken. The details
- * (`cached_tokens`, `reasoning_tokens`) are never read.
+ * used, but one present and not a count marks the whole report as broken. Of the details only
+ * `cached_tokens` is read (it prices the prompt), and only when it is a count no larger than the
+ * prompt; otherwise it is left out, the rest of the report still good.
  */
 export function upstreamUsage(usage: unknown): TokenUsage | null {
   if (!isRecord(usage)) return null;
@@ -39,7 +42,11 @@ export function upstreamUsage(usage: unknown): TokenUsage | null {
   const completionTokens = tokenCount(usage.completion_tokens);
   if (promptTokens === null || completionTokens === null) return null;
   if (usage.total_tokens != null && tokenCount(usage.total_tokens) === null) return null;
-  return { promptTokens, completionTokens };
+  const details = usage.prompt_tokens_details;
+  const cachedTokens = isRecord(details) ? tokenCount(details.cached_tokens) : null;
+  return cachedTokens !== null && cachedTokens > 0 && cachedTokens <= promptTokens
+    ? { promptTokens, completionTokens, cachedTokens }
+    : { promptTokens, completionTokens };
 }
 
 /** `usage` if both its counts are counts, else null: for numbers that reached us typed, but not checked. */
@@ -47,5 +54,9 @@ export function checkedUsage(usage: TokenUsage | null | undefined): TokenUsage |
   if (!usage) return null;
   const promptTokens = tokenCount(usage.promptTokens);
   const completionTokens = tokenCount(usage.completionTokens);
-  return promptTokens === null || completionTokens === null ? null : { promptTokens, completionTokens };
+  if (promptTokens === null || completionTokens === null) return null;
+  const cachedTokens = tokenCount(usage.cachedTokens);
+  return cachedTokens !== null && cachedTokens > 0 && cachedTokens <= promptTokens
+    ? { promptTokens, completionTokens, cachedTokens }
+    : { promptTokens, completionTokens };
 }
