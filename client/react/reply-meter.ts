@@ -1,4 +1,10 @@
-/** Measures one streamed reply: time to first token, tokens per second, and its usage. */
+/**
+ * Measures one streamed reply: time to first token, tokens per second, and its usage. A reply that
+ * ends without the server's usage (stopped, or cut off by an error) gets an estimate instead: one
+ * completion token per token-bearing chunk (upstreams stream about one token per chunk) and one
+ * prompt token per 4 characters of the prompt (OpenAI's rule of thumb for English), so a stopped
+ * reply still counts in the conversation's totals.
+ */
 import type { ChatCompletionChunk, Usage } from "../index.js";
 
 /** What one finished (or stopped) reply cost and how fast it came. */
@@ -15,6 +21,10 @@ export interface ReplyStats {
   finishReason: string | null;
   /** Milliseconds from `send` to the end of the stream. */
   durationMs: number | null;
+  /** Once the stream ended without `usage`: the estimate described above; null otherwise. */
+  estimatedUsage: Usage | null;
+  /** The model the upstream's chunks name (may differ from the one asked: an alias, a dated version). */
+  servedModel: string | null;
 }
 
 /** Counts one reply's chunks; `stats()` can be read at any point, also mid-stream. */
@@ -26,15 +36,20 @@ export class ReplyMeter {
   private contentChunks = 0;
   private usage: Usage | null = null;
   private finishReason: string | null = null;
+  private servedModel: string | null = null;
   private readonly model: string;
+  private readonly promptChars: number;
 
-  constructor(model: string) {
+  /** `promptChars`: the length of the prompt's text, for the estimate when no usage comes. */
+  constructor(model: string, promptChars = 0) {
     this.model = model;
+    this.promptChars = promptChars;
   }
 
   /** Takes one chunk; returns the content text it adds (first choice only). */
   take(chunk: ChatCompletionChunk): string {
     if (chunk.usage) this.usage = chunk.usage;
+    if (typeof chunk.model === "string" && chunk.model !== "") this.servedModel = chunk.model;
     // Read defensively: an upstream's chunk may have no choices, or a choice without a delta (Azure's content filter).
     const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
     if (choice?.finish_reason) this.finishReason = choice.finish_reason;
@@ -68,7 +83,14 @@ export class ReplyMeter {
       tokensPerSecond: tokens > 1 && spanMs > 0 ? ((tokens - 1) * 1000) / spanMs : null,
       finishReason: this.finishReason,
       durationMs: this.endedAt === null ? null : this.endedAt - this.startedAt,
+      estimatedUsage: this.endedAt !== null && !this.usage ? this.estimate() : null,
+      servedModel: this.servedModel,
     };
+  }
+
+  private estimate(): Usage {
+    const prompt = Math.ceil(this.promptChars / 4);
+    return { prompt_tokens: prompt, completion_tokens: this.contentChunks, total_tokens: prompt + this.contentChunks };
   }
 }
 

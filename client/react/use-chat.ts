@@ -2,7 +2,8 @@
  * `useChat`: a React hook that owns one conversation with a Languru gateway, in the manner of the
  * Vercel AI SDK's `useChat`. It streams each reply token by token through the SDK's `chat.stream`,
  * measures it, stops it (the SDK then cancels the generation upstream), aborts on unmount, and
- * shows a dropped connection that the SDK resumes.
+ * shows a dropped connection that the SDK resumes. Turns can be edited and sent again, a reply
+ * regenerated, any turn removed.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import { ConnectionError, LanguruError, type ChatCompletionRequestInput, type LanguruClient, type Usage } from "../index.js";
@@ -66,6 +67,15 @@ export interface UseChat {
   stop: () => void;
   /** Sends the conversation again without its last reply (after an error or to get another answer). */
   retry: () => Promise<void>;
+  /** Another answer to the last user turn: the same as `retry`, named as playgrounds name it. */
+  regenerate: () => Promise<void>;
+  /**
+   * Replaces user turn `id`'s text, drops every turn after it, and streams a new reply (as the
+   * OpenAI and Anthropic playgrounds do). An unknown id, a reply's id or blank text does nothing.
+   */
+  edit: (id: string, text: string) => Promise<void>;
+  /** Removes one turn (stopping it first when it is the reply being streamed). */
+  remove: (id: string) => void;
   /** Stops any reply and empties the conversation. */
   reset: () => void;
   status: ChatStatus;
@@ -121,15 +131,13 @@ export function useChat(options: UseChatOptions): UseChat {
       setError(null);
       setStatus("submitted");
 
-      const meter = new ReplyMeter(model);
       const assembled = new ReplyParts();
-      const request: ChatCompletionRequestInput = {
-        ...params,
+      const messages = [...(system ? [{ role: "system" as const, content: system }] : []), ...toRequestMessages(history)];
+      const request: ChatCompletionRequestInput = { ...params, model, messages, stream: true, stream_options: { include_usage: true } };
+      const meter = new ReplyMeter(
         model,
-        messages: [...(system ? [{ role: "system" as const, content: system }] : []), ...toRequestMessages(history)],
-        stream: true,
-        stream_options: { include_usage: true },
-      };
+        messages.reduce((sum, m) => sum + m.content.length, 0),
+      );
       const live = () => controllerRef.current === controller && mountedRef.current;
       let content = "";
       let resumed = 0;
@@ -208,6 +216,25 @@ export function useChat(options: UseChatOptions): UseChat {
     await stream(history.slice(0, end));
   }, [stream]);
 
+  const edit = useCallback(
+    async (id: string, text: string) => {
+      const history = messagesRef.current;
+      const at = history.findIndex((m) => m.id === id);
+      if (at === -1 || history[at]?.role !== "user" || !text.trim()) return;
+      await stream([...history.slice(0, at), { id, role: "user", content: text }]);
+    },
+    [stream],
+  );
+
+  const remove = useCallback(
+    (id: string) => {
+      const streaming = controllerRef.current !== null && messagesRef.current.at(-1)?.id === id;
+      if (streaming) controllerRef.current?.abort(new DOMException("The reply was removed", "AbortError"));
+      commit(messagesRef.current.filter((m) => m.id !== id));
+    },
+    [commit],
+  );
+
   const reset = useCallback(() => {
     controllerRef.current?.abort(new DOMException("The conversation was reset", "AbortError"));
     controllerRef.current = null;
@@ -216,7 +243,22 @@ export function useChat(options: UseChatOptions): UseChat {
     setStatus("ready");
   }, [commit]);
 
-  return { messages, setMessages: commit, input, setInput, send, stop, retry, reset, status, error, usage: totalUsage(messages) };
+  return {
+    messages,
+    setMessages: commit,
+    input,
+    setInput,
+    send,
+    stop,
+    retry,
+    regenerate: retry,
+    edit,
+    remove,
+    reset,
+    status,
+    error,
+    usage: totalUsage(messages),
+  };
 }
 
 /** The turns a request carries: every user turn, and every reply with text that did not fail (a stopped one included). */
@@ -224,10 +266,11 @@ function toRequestMessages(history: ChatItem[]): { role: "user" | "assistant"; c
   return history.filter((m) => m.role === "user" || (m.content !== "" && !m.error)).map((m) => ({ role: m.role, content: m.content }));
 }
 
+/** The usage of every reply: the server's count, or the estimate of a reply that ended without one (stopped). */
 function totalUsage(messages: ChatItem[]): Usage {
   const total = noUsage();
   for (const m of messages) {
-    const u = m.stats?.usage;
+    const u = m.stats?.usage ?? m.stats?.estimatedUsage;
     if (!u) continue;
     total.prompt_tokens += u.prompt_tokens;
     total.completion_tokens += u.completion_tokens;

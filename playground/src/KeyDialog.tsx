@@ -1,15 +1,22 @@
 /** Asks for an API key when the gateway has keys on; the key is kept for this tab only. */
 import { type FormEvent, useState } from "react";
+import { Dialog } from "./Dialog.js";
+
+/** Why the page asks for a key. */
+export type KeyPromptReason =
+  /** The person opened the dialog, or the gateway asked for a key and none was sent. */
+  | { kind: "required"; message: null }
+  /** The gateway refused the key that was sent: wrong, revoked or expired. */
+  | { kind: "incorrect"; message: string };
 
 /** Props of `KeyDialog`. */
 export interface KeyDialogProps {
-  /** Why we ask: the gateway's message, or null when the person opened it. */
-  reason: string | null;
+  reason: KeyPromptReason;
   onSave: (key: string) => void;
   onCancel: () => void;
 }
 
-/** A small modal form for the API key. */
+/** A modal form for the API key. */
 export function KeyDialog({ reason, onSave, onCancel }: KeyDialogProps) {
   const [key, setKey] = useState("");
   const submit = (event: FormEvent) => {
@@ -17,13 +24,18 @@ export function KeyDialog({ reason, onSave, onCancel }: KeyDialogProps) {
     if (key.trim()) onSave(key.trim());
   };
   return (
-    <div className="backdrop">
-      <form className="dialog" onSubmit={submit} aria-label="API key">
-        <h2>API key</h2>
-        <p>{reason ?? "This gateway requires an API key."}</p>
+    <Dialog title="API key" onClose={onCancel}>
+      <form onSubmit={submit} aria-label="API key" className="dialog-form">
+        {reason.kind === "incorrect" ? (
+          <p className="dialog-error" data-testid="key-reason" role="alert">
+            Incorrect API key: the gateway refused it. {reason.message}
+          </p>
+        ) : (
+          <p data-testid="key-reason">This gateway requires an API key.</p>
+        )}
         <label>
           Key
-          <input type="password" autoComplete="off" value={key} onChange={(e) => setKey(e.target.value)} placeholder="sk-lru-..." />
+          <input type="password" autoComplete="off" data-autofocus value={key} onChange={(e) => setKey(e.target.value)} placeholder="sk-lru-..." />
         </label>
         <p className="hint">Kept for this browser tab only (sessionStorage); closing the tab forgets it.</p>
         <div className="row">
@@ -35,6 +47,6 @@ export function KeyDialog({ reason, onSave, onCancel }: KeyDialogProps) {
           </button>
         </div>
       </form>
-    </div>
+    </Dialog>
   );
 }

@@ -9,12 +9,29 @@ export interface ErrorView {
   meta: string;
 }
 
+/** A reply the gateway could not carry on after a restart: what the page says instead of "Not found". */
+const cutOffReply: Record<string, { title: string; detail: string }> = {
+  // No Redis: a generation lives in the gateway's memory only, so a restart ends it.
+  generation_restarted: {
+    title: "The gateway restarted",
+    detail:
+      "The gateway restarted while it wrote this reply, and without Redis a reply in progress does not survive a restart. What arrived is kept above; Retry asks again.",
+  },
+  // Redis: the chunks were shared, but the process that produced them stopped before the end.
+  generation_lost: {
+    title: "The gateway stopped mid-reply",
+    detail: "The gateway process that wrote this reply stopped before it finished. What arrived is kept above; Retry asks again.",
+  },
+};
+
 /** Describes an error by its status (names do not survive minification; status and code do). */
 export function describeError(error: LanguruError): ErrorView {
   const meta = [error.status || null, error.type, error.code].filter(Boolean).join(" · ");
   const retryAfter = error.headers["retry-after"];
-  const title =
-    error.status === 0
+  const cutOff = cutOffReply[error.code ?? ""];
+  const title = cutOff
+    ? cutOff.title
+    : error.status === 0
       ? "Connection lost"
       : error.status === 401
         ? "API key required"
@@ -31,5 +48,6 @@ export function describeError(error: LanguruError): ErrorView {
                   : error.status >= 400 && error.status < 500
                     ? "Invalid request"
                     : "Gateway error";
-  return { title, detail: error.message, meta };
+  // The gateway's own message talks to developers; the page says what it means for this reply.
+  return { title, detail: cutOff?.detail ?? error.message, meta };
 }

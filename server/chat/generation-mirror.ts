@@ -22,6 +22,18 @@ export function generationNotFound(id: string): NotFoundError {
 }
 
 /**
+ * What following a generation made by another boot answers when nothing is shared between boots (no
+ * Redis): the gateway restarted since (or the id is another replica's), and the generation, which
+ * lived in that process's memory, is gone. The client keeps what it received; only starting again helps.
+ */
+export function generationRestarted(id: string): NotFoundError {
+  return new NotFoundError(
+    `Generation '${id}' was started by another run of the gateway, which has since restarted (or by another replica, and no Redis is shared): it is gone. The chunks already received stay valid; start the generation again for the rest.`,
+    { param: "id", code: "generation_restarted" },
+  );
+}
+
+/**
  * The most followers one generation has at once on one replica. A client needs one (two while a
  * reconnect overlaps a connection not yet seen dead); each follower costs a connection and a batch.
  */

@@ -14,7 +14,6 @@
  * late start, a resume from too far back) gets `chunks_not_buffered`. Followers are bounded per
  * generation, and one that is behind parses a bounded batch at a time.
  */
-import { randomUUID } from "node:crypto";
 import { InternalError, LanguruError, ServiceUnavailableError, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
 import type { RequestRecord } from "../observability/request.js";
@@ -26,10 +25,12 @@ import {
   chunksNotBuffered,
   type GenerationMirror,
   generationNotFound,
+  generationRestarted,
   invalidLastEventId,
   MAX_FOLLOWERS,
   tooManyFollowers,
 } from "./generation-mirror.js";
+import { bootOf, newBootId, newGenerationId } from "./generation-ids.js";
 import { jsonTextOf, keepJsonText } from "../providers/json-text.js";
 import { settledWithin } from "../settled-within.js";
 import type { ChatService } from "./service.js";
@@ -118,6 +119,8 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   const generations = new Map<string, Generation>();
   const mirror = options.mirror;
   const bufferBytes = options.bufferBytes ?? DEFAULT_BUFFER_BYTES;
+  // Every id this store makes carries it: an unknown id of another boot is from before a restart.
+  const boot = newBootId();
   // Starts waiting for their first chunk: not followable yet, but shutdown must stop them too.
   const starting = new Set<AbortController>();
   let closed = false;
@@ -227,7 +230,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
         void drain(stream);
         throw new ServiceUnavailableError("The generation was stopped before it started.", { code: "cancelled" });
       }
-      const id = `gen-${randomUUID()}`;
+      const id = newGenerationId(boot);
       const gen: Generation = {
         window: new ChunkWindow(bufferBytes),
         fresh: emptyBatch(0),
@@ -260,7 +263,11 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
         yield* mirror.follow(id, next, signal, owner);
         return;
       }
-      if (!gen || gen.owner !== owner) throw generationNotFound(id);
+      if (!gen) {
+        const madeBy = bootOf(id);
+        throw madeBy !== null && madeBy !== boot ? generationRestarted(id) : generationNotFound(id);
+      }
+      if (gen.owner !== owner) throw generationNotFound(id);
       // A client can only have seen chunks that exist: anything later is not an id of this generation.
       if (next > gen.window.end) throw invalidLastEventId(String(lastEventId), `generation '${id}' has made ${gen.window.end} chunk(s) so far`);
       if (gen.cursors.size >= MAX_FOLLOWERS) throw tooManyFollowers(id);
