@@ -1,5 +1,12 @@
-/** The `languru` CLI as a real process against a real gateway with keys on. */
+/**
+ * The `languru` CLI as a real process against a real gateway with keys on. The admin commands are
+ * plain JavaScript (cli/admin.js) so that a call costs about what starting Node does: this file
+ * also type-checks that JavaScript strictly and bounds the CPU one call takes.
+ */
 import { execFile } from "node:child_process";
+import { rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,16 +16,23 @@ import { repoRoot } from "./helpers/spec.js";
 
 const run = promisify(execFile);
 const bin = path.join(repoRoot, "bin", "languru.js");
+const tsc = path.join(repoRoot, "node_modules", "typescript", "bin", "tsc");
+// Preloaded into a CLI run: prints the process's CPU time (every thread, tsx's loader thread included) as it exits.
+const cpuReporter = path.join(tmpdir(), `languru-cli-cpu-${process.pid}.mjs`);
+writeFileSync(cpuReporter, `process.on("exit", () => process.stderr.write("cpu-us:" + JSON.stringify(process.cpuUsage()) + "\\n"));\n`);
 
 let gateway: TestGateway;
 beforeAll(async () => {
   gateway = await startKeyedGateway();
 });
-afterAll(() => gateway?.close(100));
+afterAll(async () => {
+  rmSync(cpuReporter, { force: true });
+  await gateway?.close(100);
+});
 
-async function languru(args: string[], env: Record<string, string> = { LANGURU_MASTER_KEY: MASTER_KEY }) {
+async function languru(args: string[], env: Record<string, string> = { LANGURU_MASTER_KEY: MASTER_KEY }, nodeArgs: string[] = []) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], {
+    const { stdout, stderr } = await run(process.execPath, [...nodeArgs, bin, ...args], {
       env: { PATH: process.env.PATH, LANGURU_URL: gateway.baseURL, ...env },
       timeout: 15_000,
     });
@@ -85,4 +99,47 @@ describe("languru keys", () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/401 invalid_api_key/);
   });
+
+  it("says which gateway it cannot reach", async () => {
+    const closed = await freePort();
+    const result = await languru(["keys", "list"], { LANGURU_MASTER_KEY: MASTER_KEY, LANGURU_URL: `http://127.0.0.1:${closed}` });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`cannot reach the gateway at http://127.0.0.1:${closed}: .*ECONNREFUSED`));
+  });
 });
+
+describe("the cost of one admin call", () => {
+  it("a call takes well under half a second of CPU (it loads no TypeScript)", async () => {
+    // Measured on a 2-core box: ~0.15 s with cli/admin.js; 0.7-1.0 s (1.6-3.1 s of wall time) when
+    // every call registered tsx's loader and loaded the TypeScript client SDK.
+    const cpu: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = performance.now();
+      const result = await languru(["keys", "list"], undefined, ["--import", cpuReporter]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      const usage = JSON.parse(/cpu-us:(\{.*\})/.exec(result.stderr)?.[1] ?? "{}") as { user: number; system: number };
+      cpu.push((usage.user + usage.system) / 1e6);
+    }
+    expect(Math.min(...cpu)).toBeLessThan(0.4);
+  });
+
+  it("cli/admin.js type-checks strictly (checkJs)", async () => {
+    const args = ["--noEmit", "--allowJs", "--checkJs", "--strict", "--noUnusedLocals", "--noUnusedParameters", "--noUncheckedIndexedAccess"];
+    args.push("--target", "ES2022", "--lib", "ES2023", "--module", "NodeNext", "--moduleResolution", "NodeNext", "--types", "node", "--skipLibCheck");
+    const checked = await run(process.execPath, [tsc, ...args, path.join(repoRoot, "cli", "admin.js")], { cwd: repoRoot }).then(
+      () => "",
+      (err: { stdout?: string }) => err.stdout ?? String(err),
+    );
+    expect(checked).toBe("");
+  }, 120_000);
+});
+
+/** A port nothing listens on (bound, then closed). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -24,21 +24,7 @@ const scratch = mkdtempSync(path.join(tmpdir(), "languru-client-pkg-"));
 const INSTALL_MS = 300_000;
 
 /** What the server needs and an app must never get from the client package. */
-const SERVER_DEPS = [
-  "better-sqlite3",
-  "pg",
-  "ioredis",
-  "pino",
-  "gpt-tokenizer",
-  "tsx",
-  "esbuild",
-  "zod",
-  "openai",
-  "undici",
-  "cors",
-  "rate-limiter-flexible",
-  "ws",
-];
+const SERVER_DEPS = ["libsql", "pg", "ioredis", "pino", "gpt-tokenizer", "tsx", "esbuild", "zod", "openai", "undici", "cors", "rate-limiter-flexible", "ws"];
 
 /** Strict settings of Vite's react-ts template (tsconfig.app.json), `types: ["vite/client"]` aside. */
 const viteStrict = {
@@ -374,7 +360,7 @@ if (root) {
       .map((f) => readFileSync(path.join(assets, f), "utf8"))
       .join("\n");
     expect(js.length).toBeGreaterThan(1000);
-    expect(js).not.toMatch(/better-sqlite3|ioredis|node:http/);
+    expect(js).not.toMatch(/libsql|ioredis|node:http/);
   });
 });
 
