@@ -1,6 +1,7 @@
 /**
- * The HTTP entry: one `node:http` server with CORS, the tRPC door under `/trpc` and the REST door
- * under `/v1` (and the unversioned paths). `createGateway` wires the services once.
+ * The HTTP entry: one `node:http` server with CORS, the tRPC door under `/trpc`, the Anthropic door
+ * under `/v1/messages`, the Responses door under `/v1/responses` and the REST door under `/v1` (and
+ * the unversioned paths). `createGateway` wires the services once.
  */
 import { setMaxListeners } from "node:events";
 import { createServer, type Server } from "node:http";
@@ -14,11 +15,13 @@ import { servePlayground } from "./playground.js";
 import { meterChat } from "./chat/metering.js";
 import { createChatService } from "./chat/service.js";
 import { createStreamTickets } from "./chat/stream-tickets.js";
+import { createAnthropicHandler, isAnthropicPath, sendAnthropicError } from "./doors/anthropic/index.js";
 import type { Config } from "./config.js";
 import { createContextFactory, type Services } from "./context.js";
 import { log } from "./log.js";
 import { createObservability } from "./observability/index.js";
 import { openReplication } from "./replication.js";
+import { DEFAULT_RESPONSES_SETTINGS, createResponseStore, createResponsesHandler, isResponsesPath, memoryResponseRecords } from "./doors/responses/index.js";
 import { createBodyBudget, guardBody } from "./rest/body-guard.js";
 import { createRestHandler } from "./rest/handler.js";
 import { sendError } from "./rest/respond.js";
@@ -46,6 +49,7 @@ const EXPOSED_HEADERS = [
   "x-languru-model-deployment",
   "x-languru-attempts",
   "x-request-id",
+  "request-id",
   "x-upstream-request-id",
   "openai-processing-ms",
 ];
@@ -84,6 +88,17 @@ export function createGateway(config: Config): Gateway {
   // One listener per open REST request, each removed when its response closes: no bound applies.
   setMaxListeners(0, shutdown.signal);
   const rest = createRestHandler({ chat: served, access, bodyLimitBytes: config.bodyLimitBytes, shutdown: shutdown.signal });
+  const anthropic = createAnthropicHandler({ chat: served, access, bodyLimitBytes: config.bodyLimitBytes, shutdown: shutdown.signal });
+  // Stored responses: in the store with keys on, in this replica's memory (bounded) with keys off.
+  const responsesSettings = config.responses ?? DEFAULT_RESPONSES_SETTINGS;
+  const responseRecords = accessRuntime?.responses ?? memoryResponseRecords({ entries: responsesSettings.memoryEntries, bytes: responsesSettings.memoryBytes });
+  const responses = createResponsesHandler({
+    chat: served,
+    access,
+    bodyLimitBytes: config.bodyLimitBytes,
+    shutdown: shutdown.signal,
+    store: createResponseStore(responseRecords, responsesSettings),
+  });
   const contexts = createContextFactory(services);
   const trpc = createHTTPHandler({
     router: appRouter,
@@ -94,19 +109,22 @@ export function createGateway(config: Config): Gateway {
     allowBatching: false,
   });
   const corsOrigin = config.corsOrigin;
-  const corsMiddleware = cors({ origin: corsOrigin, maxAge: 600, methods: ["GET", "POST", "HEAD", "OPTIONS"], exposedHeaders: EXPOSED_HEADERS });
+  const corsMiddleware = cors({ origin: corsOrigin, maxAge: 600, methods: ["GET", "POST", "DELETE", "HEAD", "OPTIONS"], exposedHeaders: EXPOSED_HEADERS });
   const bodyTimeouts = config.body ?? { timeoutMs: 60_000, minBytesPerSecond: 1_024 };
   const bodyBudget = createBodyBudget(config.bodyLimitBytes, config.bodyBytesInFlight);
 
   const server = createServer((req, res) => {
     const refused = guardBody(req, res, bodyTimeouts, bodyBudget);
     corsMiddleware(req, res, () => {
+      const path = req.url ?? "/";
+      if (refused && isAnthropicPath(path)) return ops.track(req, res, "anthropic", (record) => sendAnthropicError(res, refused, record));
       if (refused) return ops.track(req, res, "rest", (record) => sendError(res, refused, record));
       if (ops.serveOps(req, res)) return;
-      const path = req.url ?? "/";
+      if (isAnthropicPath(path)) return ops.track(req, res, "anthropic", (record) => void anthropic(req, res, record));
       // tRPC's createContext finds the record by the request (recordOf).
       if (path === "/trpc" || path.startsWith("/trpc/")) return ops.track(req, res, "trpc", () => void trpc(req, res));
       if (servePlayground(req, res)) return;
+      if (isResponsesPath(path)) return ops.track(req, res, "responses", (record) => void responses(req, res, record));
       ops.track(req, res, "rest", (record) => {
         void rest(req, res, record).then((handled) => {
           if (!handled) sendError(res, new NotFoundError(`Unknown path ${path.split("?")[0]}`, { code: "unknown_url" }), record);

@@ -53,14 +53,14 @@ export function redactKey(key: string): string {
   return key.length >= 20 ? `${key.slice(0, 3)}***${key.slice(-4)}` : "***";
 }
 
-/** Reads the caller's key from `Authorization: Bearer <key>` or Azure's `api-key` header. */
+/** Reads the caller's key from `Authorization: Bearer <key>`, Anthropic's `x-api-key` or Azure's `api-key` header. */
 export function keyFromHeaders(headers: Record<string, string | string[] | undefined>): string | null {
   const auth = first(headers.authorization);
   if (auth) {
     const match = /^Bearer\s+(.+)$/i.exec(auth.trim());
     if (match) return match[1]!.trim();
   }
-  const apiKey = first(headers["api-key"]);
+  const apiKey = first(headers["x-api-key"]) ?? first(headers["api-key"]);
   return apiKey ? apiKey.trim() : null;
 }
 

@@ -14,7 +14,7 @@ import type { GatewayMetrics } from "./metrics.js";
 import { requestIdFrom } from "./request-id.js";
 
 /** Which door a request came through. */
-export type Door = "rest" | "trpc";
+export type Door = "rest" | "trpc" | "anthropic" | "responses";
 
 /** Everything one access-log line says. */
 export interface RequestFacts {

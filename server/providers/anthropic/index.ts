@@ -10,12 +10,14 @@ import { UpstreamError, isRecord, type ChatCompletion } from "../../../shared/in
 import type { ProviderSettings } from "../../config.js";
 import { readText } from "../../read-text.js";
 import { errorFieldsOf, errorFieldsOfText } from "../error-body.js";
+import { withRawMessage } from "../messages-body.js";
 import { forwardedClientHeaders } from "../relayed-headers.js";
 import { createTransport, type UpstreamResponse } from "../transport.js";
 import type { Provider, UpstreamCallOptions, UpstreamRequest } from "../types.js";
 import { UpstreamAnswerError, UpstreamUnreachableError, fromUpstreamError } from "../upstream-errors.js";
 import { listModelIds } from "./models.js";
 import { withOpenAIRateLimits } from "./rate-limits.js";
+import { betaHeaders, passThroughBody, RawEventsTranslator } from "./pass-through.js";
 import { translatedChunks } from "./read-events.js";
 import { DEFAULT_MAX_TOKENS, messagesRequestOf } from "./request.js";
 import { completionOf } from "./response.js";
@@ -42,10 +44,11 @@ export function createAnthropicProvider(settings: ProviderSettings & { defaultMa
   const read = (res: UpstreamResponse, limit: number) => readAnswer(res, limit);
 
   // Sends the request; settles with a 2xx response, or throws the upstream's error mapped.
-  const open = async (body: string, signal: AbortSignal, call: UpstreamCallOptions | undefined): Promise<UpstreamResponse> => {
+  const open = async (body: string, signal: AbortSignal, call: UpstreamCallOptions | undefined, passed = false): Promise<UpstreamResponse> => {
     let res: UpstreamResponse;
+    const sent = forwardedClientHeaders(forwarded, call?.clientHeaders);
     try {
-      res = await transport.post({ path: "/messages", body, signal, headers: forwardedClientHeaders(forwarded, call?.clientHeaders) });
+      res = await transport.post({ path: "/messages", body, signal, headers: passed ? { ...sent, ...betaHeaders(call?.clientHeaders) } : sent });
     } catch (err) {
       throw failure(signal.aborted ? err : new UpstreamUnreachableError(err instanceof Error ? err : undefined), signal);
     }
@@ -61,16 +64,22 @@ export function createAnthropicProvider(settings: ProviderSettings & { defaultMa
     name: settings.name,
     timeoutMs: settings.timeoutMs,
     async complete(request, signal, _encoded, call) {
-      const res = await open(bodyOf(request, false), signal, call);
+      // A request from the Anthropic door sends the client's own body, and gets the upstream's own Message back beside the translation.
+      const passed = passThroughBody(request, false);
+      const res = await open(passed ?? bodyOf(request, false), signal, call, passed !== null);
       try {
-        return asCompletion(parseJson(await read(res, MAX_BODY_BYTES)), settings.name);
+        const answer = parseJson(await read(res, MAX_BODY_BYTES));
+        const completion = asCompletion(answer, settings.name);
+        return passed !== null && isRecord(answer) ? withRawMessage(completion, answer) : completion;
       } catch (err) {
         throw failure(err, signal);
       }
     },
     async stream(request, signal, _encoded, call) {
-      const translator = new StreamTranslator(settings.name, request.stream_options?.include_usage === true);
-      const res = await open(bodyOf(request, true), signal, call);
+      const passed = passThroughBody(request, true);
+      const translated = new StreamTranslator(settings.name, request.stream_options?.include_usage === true);
+      const translator = passed !== null ? new RawEventsTranslator(translated) : translated;
+      const res = await open(passed ?? bodyOf(request, true), signal, call, passed !== null);
       if (!res.headers["content-type"]?.toLowerCase().startsWith("text/event-stream")) {
         // A 200 that is not SSE: an error body in JSON, or an HTML page from a proxy; never an empty stream.
         const reported = errorFieldsOf(parseJson(await read(res, MAX_ERROR_BODY_BYTES).catch(() => "")));

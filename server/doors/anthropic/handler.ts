@@ -1,0 +1,120 @@
+/**
+ * The Anthropic Messages door: `POST /v1/messages` and `POST /v1/messages/count_tokens`, over the
+ * one chat service (the same keys, limits, budgets, routing, metering, logs and metrics as the
+ * other doors). It only translates: the request to a chat request (`request.ts`, carrying the
+ * client's own body for an Anthropic deployment: `providers/messages-body.ts`), the answer to a
+ * Message (`response.ts`) or to Anthropic's events (`stream.ts`, `sse.ts`), errors to Anthropic's
+ * error bodies (`errors.ts`). Keys come as `x-api-key` (the Anthropic SDKs, Claude Code's
+ * `ANTHROPIC_API_KEY`) or `Authorization: Bearer` (`ANTHROPIC_AUTH_TOKEN`); `anthropic-version`
+ * and `anthropic-beta` are taken as sent (an Anthropic provider may forward them).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { LanguruError, NotFoundError, fromZodError } from "../../../shared/index.js";
+import { keyFromHeaders, type Access, type Caller } from "../../access/index.js";
+import type { ChatService } from "../../chat/service.js";
+import { visibleModels } from "../../chat/visible-models.js";
+import type { RequestRecord } from "../../observability/request.js";
+import { rawMessageOf, withMessagesBody } from "../../providers/messages-body.js";
+import { withUpstreamHeaders } from "../../providers/relayed-headers.js";
+import { readJsonBody } from "../../rest/body.js";
+import { sendJson } from "../../rest/respond.js";
+import type { RouteInfo } from "../../routing/router.js";
+import { COUNT_HEADER, countTokens } from "./count-tokens.js";
+import { sendAnthropicError, withRequestId } from "./errors.js";
+import { chatRequestOf } from "./request.js";
+import { messageOf } from "./response.js";
+import { CountTokensRequest, MessagesRequest } from "./schema.js";
+import { writeEventStream } from "./sse.js";
+import { MessageEvents } from "./stream.js";
+
+/** Options of the Anthropic door. */
+export interface AnthropicDoorOptions {
+  chat: ChatService;
+  /** Null when keys are off. */
+  access: Access | null;
+  bodyLimitBytes: number;
+  /** Aborted when the shutdown grace is over; streams still running end with an `overloaded_error` event. */
+  shutdown?: AbortSignal;
+  /** Silence (ms) after which a stream sends a `ping`. */
+  pingMs?: number;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, caller: Caller | undefined, record: RequestRecord | undefined) => Promise<void>;
+
+const MESSAGES = /^\/v1\/messages\/?$/;
+const COUNT_TOKENS = /^\/v1\/messages\/count_tokens\/?$/;
+
+/** Whether a request's path (query included) is one of this door's. */
+export function isAnthropicPath(url: string): boolean {
+  const path = url.split("?")[0] ?? "/";
+  return MESSAGES.test(path) || COUNT_TOKENS.test(path);
+}
+
+/** Returns the door's handler; call it only for a path `isAnthropicPath` accepts. */
+export function createAnthropicHandler(options: AnthropicDoorOptions) {
+  const { chat, access } = options;
+
+  const messages: Handler = async (req, res, caller, record) => {
+    const body = await readJsonBody(req, options.bodyLimitBytes);
+    const parsed = MessagesRequest.safeParse(body);
+    if (!parsed.success) throw fromZodError(parsed.error);
+    const request = parsed.data;
+    const stream = request.stream === true;
+    const chatRequest = withMessagesBody(chatRequestOf(request, stream), body as Record<string, unknown>);
+    const stops = request.stop_sequences ?? [];
+    const call = { signal: abortOnLeave(res, options.shutdown), caller, record, clientHeaders: req.headers };
+    if (stream) {
+      const { value, route, headers, upstreamHeaders } = await chat.stream(chatRequest, call);
+      const sent = withRequestId(withUpstreamHeaders({ ...headers, ...routeHeaders(route) }, upstreamHeaders), record);
+      await writeEventStream(res, value, new MessageEvents(request.model, stops), { headers: sent, shutdown: options.shutdown, pingMs: options.pingMs });
+    } else {
+      const { value, route, headers, upstreamHeaders } = await chat.complete(chatRequest, call);
+      const sent = withRequestId(withUpstreamHeaders({ ...headers, ...routeHeaders(route) }, upstreamHeaders), record);
+      // An Anthropic upstream's own Message, when its provider relays it, goes out as it came.
+      sendJson(res, 200, rawMessageOf(value) ?? messageOf(value, request.model, stops), sent);
+    }
+  };
+
+  const count: Handler = async (req, res, caller, record) => {
+    const parsed = CountTokensRequest.safeParse(await readJsonBody(req, options.bodyLimitBytes));
+    if (!parsed.success) throw fromZodError(parsed.error);
+    const model = parsed.data.model;
+    if (record) record.noted.model = model;
+    if (!visibleModels(chat.models(), access, caller).some((m) => m.id === model))
+      throw new NotFoundError(`The model '${model}' does not exist or you do not have access to it.`, { param: "model", code: "model_not_found" });
+    sendJson(res, 200, await countTokens(parsed.data), withRequestId(COUNT_HEADER, record));
+  };
+
+  return async function handleAnthropic(req: IncomingMessage, res: ServerResponse, record?: RequestRecord): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0]!;
+    try {
+      if (req.method !== "POST") {
+        res.setHeader("allow", "POST");
+        throw new LanguruError(405, `Method ${req.method} is not allowed on ${path}.`, { code: "method_not_allowed" });
+      }
+      // Before the body is read, so an unauthenticated client cannot make the gateway read megabytes.
+      const caller = access ? await access.authenticate(keyFromHeaders(req.headers)) : undefined;
+      record?.noteCaller(caller);
+      await (COUNT_TOKENS.test(path) ? count : messages)(req, res, caller, record);
+    } catch (err) {
+      sendAnthropicError(res, err, record);
+    }
+  };
+}
+
+// The client leaving (closing the socket before we finished) stops the upstream request and its spend; so does the shutdown's cut.
+function abortOnLeave(res: ServerResponse, shutdown: AbortSignal | undefined): AbortSignal {
+  const controller = new AbortController();
+  const stopped = () => controller.abort();
+  shutdown?.addEventListener("abort", stopped, { once: true });
+  res.once("close", () => {
+    shutdown?.removeEventListener("abort", stopped);
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+/** Which deployment answered, after how many tries (as the REST door says it). */
+function routeHeaders(route: RouteInfo): Record<string, string> {
+  return { "x-languru-model": route.model, "x-languru-model-deployment": route.deployment, "x-languru-attempts": String(route.attempts) };
+}
