@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { formatPath } from "../shared/validation.js";
 import { AccessEnv, PricesConfig, accessConfigFrom, type AccessConfig } from "./access/config.js";
+import { DEFAULT_RESPONSES_SETTINGS, daysToMs, type ResponsesSettings } from "./doors/responses/settings.js";
 
 // Credentials, framing and hop-by-hop headers are the gateway's to set on an upstream call, never a client's.
 const UNFORWARDABLE = new Set([
@@ -207,6 +208,8 @@ export interface Config {
   access: AccessConfig;
   /** Logs and metrics (see the observability block of `Env`). */
   observability: ObservabilitySettings;
+  /** Bounds of the Responses door's stored responses (`LANGURU_RESPONSES_*`); the defaults when absent. */
+  responses?: ResponsesSettings;
   /** The config file, if any, so that SIGHUP can read it again. */
   configPath?: string;
 }
@@ -264,6 +267,10 @@ const Env = AccessEnv.extend(ObservabilityEnv.shape).extend({
   LANGURU_ECHO_DELAY_MS: z.coerce.number().int().min(0).max(10_000).optional(),
   LANGURU_CONFIG: z.string().min(1).optional(),
   LANGURU_CORS_ORIGIN: z.string().min(1).default("*"),
+  // OpenAI keeps stored responses 30 days.
+  LANGURU_RESPONSES_TTL_DAYS: z.coerce.number().positive().default(30),
+  LANGURU_RESPONSES_MAX_BYTES: z.coerce.number().int().positive().default(DEFAULT_RESPONSES_SETTINGS.maxBytes),
+  LANGURU_RESPONSES_MEMORY_BYTES: z.coerce.number().int().positive().default(DEFAULT_RESPONSES_SETTINGS.memoryBytes),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().default("https://api.openai.com/v1"),
   OPENAI_MODELS: z.string().default("gpt-4o-mini,gpt-4o,gpt-4.1-mini,gpt-4.1"),
@@ -349,6 +356,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     access: accessConfigFrom(e, file.prices),
     observability: { logLevel: e.LOG_LEVEL, logFormat: e.LOG_FORMAT, metricsToken: e.LANGURU_METRICS_TOKEN ?? null },
+    responses: {
+      ...DEFAULT_RESPONSES_SETTINGS,
+      ttlMs: daysToMs(e.LANGURU_RESPONSES_TTL_DAYS),
+      maxBytes: e.LANGURU_RESPONSES_MAX_BYTES,
+      memoryBytes: e.LANGURU_RESPONSES_MEMORY_BYTES,
+    },
     configPath: e.LANGURU_CONFIG,
   };
 }

@@ -6,7 +6,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { createBudgets, createLimiter } from "../limits/index.js";
 import { redisReady } from "../redis-ready.js";
-import { createStore } from "../store/index.js";
+import { createStore, type ResponseRecords } from "../store/index.js";
 import { createLedger } from "../usage/index.js";
 import { createAdmin, type Admin } from "./admin.js";
 import type { AccessConfig } from "./config.js";
@@ -19,6 +19,8 @@ export interface AccessRuntime {
   admin: Admin;
   /** Resolves once the store is migrated, the tokenizer loaded and Redis (if any) tried. */
   ready: Promise<void>;
+  /** The store's stored responses (the Responses door's `store: true`). */
+  responses: ResponseRecords;
   /** Flushes the ledger, then closes the store and Redis. */
   close(): Promise<void>;
   /** For the readiness probe: a store round trip, and whether Redis is connected (null when not configured). */
@@ -59,6 +61,7 @@ export function openAccess(config: AccessConfig & { masterKey: string }, log: Lo
   return {
     access,
     admin,
+    responses: store.responses,
     ready,
     health: { store: () => store.ping(), redis: () => (redis ? redis.status === "ready" : null) },
     async close() {

@@ -4,6 +4,7 @@ import { createSqliteStore } from "./sqlite.js";
 import type { Store } from "./types.js";
 
 export type * from "./types.js";
+export type { ResponseRecords, StoredResponseRow } from "./responses.js";
 export { createPostgresStore, type PostgresStoreOptions } from "./postgres.js";
 export { createSqliteStore } from "./sqlite.js";
 export { MAX_LEDGER_TEXT, placeholderUsage, storableText, storableUsage, UNSTORABLE_MODEL } from "./storable.js";

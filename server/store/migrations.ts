@@ -84,4 +84,26 @@ export const migrations: Migration[] = [
       CREATE INDEX languru_usage_key_at ON languru_usage (key_id, at);
       CREATE INDEX languru_usage_at ON languru_usage (at);`,
   },
+  {
+    version: 2,
+    name: "stored responses of the Responses door",
+    sqlite: `
+      CREATE TABLE languru_responses (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX languru_responses_expires_at ON languru_responses (expires_at);`,
+    postgres: `
+      CREATE TABLE languru_responses (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX languru_responses_expires_at ON languru_responses (expires_at);`,
+  },
 ];

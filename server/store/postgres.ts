@@ -4,6 +4,7 @@
  */
 import pg from "pg";
 import { migrations } from "./migrations.js";
+import { postgresResponses } from "./responses-postgres.js";
 import { DEFAULT_USAGE_LIMIT, keyFromRow, settingColumns, spendByKey, usageFromRow, usageWhere, type KeyRow, type UsageDbRow } from "./rows.js";
 import { totals } from "./sqlite.js";
 import { storableUsage } from "./storable.js";
@@ -61,6 +62,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
   return {
     kind: "postgres",
+    responses: postgresResponses(query),
     async migrate() {
       if (schema !== "public") await query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
       await transaction(async (client) => {

@@ -1,4 +1,5 @@
-/** What the gateway keeps: API keys (hashes only) and the usage ledger, behind one interface. */
+/** What the gateway keeps: API keys (hashes only), the usage ledger and stored responses, behind one interface. */
+import type { ResponseRecords } from "./responses.js";
 
 /** One API key as stored; the key itself is never stored, only its SHA-256. */
 export interface KeyRecord {
@@ -112,6 +113,8 @@ export interface Store {
    */
   recordUsage(rows: UsageRow[]): Promise<void>;
   queryUsage(filter: UsageFilter): Promise<UsageReport>;
+  /** The Responses door's stored responses (responses.ts). */
+  readonly responses: ResponseRecords;
   /** One trivial round trip (`SELECT 1`), for the readiness probe. */
   ping(): Promise<void>;
   close(): Promise<void>;

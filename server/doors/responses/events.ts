@@ -1,0 +1,54 @@
+/**
+ * The Responses API's Server-Sent Events framing: `event: <type>` and `data: <json>` per event,
+ * each with its `sequence_number`, honouring backpressure. No `[DONE]`: the stream ends after its
+ * terminal event (`response.completed`, `.incomplete` or `.failed`).
+ */
+import type { ServerResponse } from "node:http";
+import { coalesceWrites } from "../../coalesce-writes.js";
+import { jsonTextOf } from "../../providers/json-text.js";
+
+/** Writes numbered events to one response. */
+export interface EventWriter {
+  /** Writes `{ type, sequence_number, ...fields }`; resolves once the socket took it (or the client left). */
+  send(type: string, fields: Record<string, unknown>): Promise<void>;
+  /** True once the client left. */
+  readonly gone: boolean;
+}
+
+/** Sends the stream's headers and returns its writer. */
+export function openEvents(res: ServerResponse, headers: Record<string, string>): EventWriter {
+  res.writeHead(200, {
+    ...headers,
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+    // Tells nginx-style proxies not to buffer the stream.
+    "x-accel-buffering": "no",
+  });
+  let sequence = 0;
+  return {
+    get gone() {
+      return res.destroyed;
+    },
+    async send(type, fields) {
+      if (res.destroyed) return;
+      coalesceWrites(res.socket);
+      // JSON text never holds a raw newline, so one `data:` line carries the whole event.
+      const frame = `event: ${type}\ndata: ${jsonTextOf({ type, sequence_number: sequence++, ...fields })}\n\n`;
+      if (!res.write(frame)) await drainedOrClosed(res);
+    },
+  };
+}
+
+// Both listeners go once either fires, so a long stream waiting many times leaves none behind.
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}

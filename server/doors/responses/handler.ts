@@ -1,0 +1,167 @@
+/**
+ * The OpenAI Responses door: `POST /v1/responses` (whole or streamed), `GET` and `DELETE
+ * /v1/responses/{id}` for stored ones. It translates to the one chat service (request.ts) and back
+ * (response.ts, stream.ts); keys, limits, budgets, routing and metering are the service's, as for
+ * every door. Errors are OpenAI error bodies, as the REST door sends them.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { LanguruError, NotFoundError, ServiceUnavailableError, fromZodError } from "../../../shared/index.js";
+import { keyFromHeaders, type Access, type Caller } from "../../access/index.js";
+import type { ChatService } from "../../chat/service.js";
+import type { RequestRecord } from "../../observability/request.js";
+import { withUpstreamHeaders } from "../../providers/relayed-headers.js";
+import { readJsonBody } from "../../rest/body.js";
+import { asLanguruError, sendError, sendJson } from "../../rest/respond.js";
+import type { RouteInfo } from "../../routing/router.js";
+import { openEvents } from "./events.js";
+import { chatRequestOf } from "./request.js";
+import { assistantTurn, finished, inProgress, newId, outputOf } from "./response.js";
+import { ownerOf, type ResponseStore } from "./store.js";
+import { writeResponseEvents, type StreamFailure } from "./stream.js";
+import { ResponsesRequest, type ResponseObject } from "./types.js";
+
+/** Options of the Responses door. */
+export interface ResponsesDoorOptions {
+  chat: ChatService;
+  /** Null when keys are off. */
+  access: Access | null;
+  bodyLimitBytes: number;
+  store: ResponseStore;
+  /** Aborted when the shutdown grace is over; streams still running end with `response.failed`. */
+  shutdown?: AbortSignal;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, id: string, caller: Caller | undefined, record: RequestRecord | undefined) => Promise<void>;
+
+const RESPONSES_PATH = /^\/(?:v1\/)?responses(?:\/|$)/;
+
+/** True for the paths this door answers (every other goes on to the REST door). */
+export function isResponsesPath(path: string): boolean {
+  return RESPONSES_PATH.test(path.split("?")[0]!);
+}
+
+/** Returns the door's handler for one request on a `/v1/responses` path. */
+export function createResponsesHandler(options: ResponsesDoorOptions) {
+  const { chat, access, store } = options;
+
+  const create: Handler = async (req, res, _id, caller, record) => {
+    const parsed = ResponsesRequest.safeParse(await readJsonBody(req, options.bodyLimitBytes));
+    if (!parsed.success) throw fromZodError(parsed.error);
+    const request = parsed.data;
+    const owner = ownerOf(caller);
+    const previousId = request.previous_response_id;
+    const previous = previousId ? await store.load(owner, previousId) : null;
+    if (previousId && !previous) throw new NotFoundError(`Previous response with id '${previousId}' not found.`, { param: "previous_response_id" });
+    const { chat: chatRequest, turn } = chatRequestOf(request, previous?.history ?? []);
+    const conversation = [...(previous?.history ?? []), ...turn];
+    const base = inProgress({ id: newId("resp"), createdAt: Math.floor(Date.now() / 1000), request, store: request.store !== false });
+    const keep = async (response: ResponseObject): Promise<ResponseObject> => {
+      if (request.store === false) return response;
+      const kept = await store.save(owner, { response, history: [...conversation, ...assistantTurn(response.output)] });
+      return kept ? response : { ...response, store: false };
+    };
+
+    const controller = new AbortController();
+    const stopped = () => controller.abort();
+    options.shutdown?.addEventListener("abort", stopped, { once: true });
+    res.once("close", () => {
+      options.shutdown?.removeEventListener("abort", stopped);
+      // The client leaving stops the upstream request and its spend.
+      if (!res.writableFinished) controller.abort();
+    });
+    const call = { signal: controller.signal, caller, record, clientHeaders: req.headers };
+    if (request.stream === true) {
+      const streamed = { ...chatRequest, stream: true, stream_options: { include_usage: true } };
+      const { value, route, headers, upstreamHeaders } = await chat.stream(streamed, call);
+      const events = openEvents(res, withUpstreamHeaders({ ...headers, ...routeHeaders(route) }, upstreamHeaders));
+      await writeResponseEvents(events, value, base, keep, (err) => failureOf(err, options.shutdown));
+      if (!res.destroyed) res.end();
+    } else {
+      const { value, route, headers, upstreamHeaders } = await chat.complete(chatRequest, call);
+      const finishReason = value.choices[0]?.finish_reason ?? null;
+      const incomplete = finishReason === "length" || finishReason === "content_filter";
+      const response = await keep(finished(base, outputOf(value, incomplete), finishReason, value.usage));
+      sendJson(res, 200, response, withUpstreamHeaders({ ...headers, ...routeHeaders(route) }, upstreamHeaders));
+    }
+  };
+
+  const retrieve: Handler = async (req, res, id, caller) => {
+    if (new URL(req.url ?? "/", "http://x").searchParams.get("stream") === "true") {
+      throw new LanguruError(400, "Streaming a stored response again is not supported by Languru.", { param: "stream", code: "unsupported_parameter" });
+    }
+    const stored = await store.load(ownerOf(caller), id);
+    if (!stored) throw notFound(id);
+    sendJson(res, 200, stored.response);
+  };
+
+  const remove: Handler = async (_req, res, id, caller) => {
+    if (!(await store.remove(ownerOf(caller), id))) throw notFound(id);
+    sendJson(res, 200, { id, object: "response", deleted: true });
+  };
+
+  const unsupported =
+    (what: string): Handler =>
+    async () => {
+      throw new LanguruError(400, `${what} is not supported by Languru.`, { code: "unsupported_endpoint" });
+    };
+
+  const routes: Array<{ method: string; path: RegExp; handle: Handler }> = [
+    { method: "POST", path: /^\/(?:v1\/)?responses\/?$/, handle: create },
+    { method: "GET", path: /^\/(?:v1\/)?responses\/([^/]+)\/?$/, handle: retrieve },
+    { method: "DELETE", path: /^\/(?:v1\/)?responses\/([^/]+)\/?$/, handle: remove },
+    { method: "POST", path: /^\/(?:v1\/)?responses\/[^/]+\/cancel\/?$/, handle: unsupported("Cancelling a response (background mode)") },
+    { method: "GET", path: /^\/(?:v1\/)?responses\/[^/]+\/input_items\/?$/, handle: unsupported("Listing a response's input items") },
+  ];
+
+  // Runs before the body is read, so an unauthenticated client cannot make the gateway read megabytes.
+  const authenticate = async (req: IncomingMessage): Promise<Caller | undefined> => (access ? access.authenticate(keyFromHeaders(req.headers)) : undefined);
+
+  return async function handleResponses(req: IncomingMessage, res: ServerResponse, record?: RequestRecord): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0]!;
+    const matching = routes.filter((r) => r.path.test(path));
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const route = matching.find((r) => r.method === method);
+    try {
+      if (matching.length === 0) throw new NotFoundError(`Unknown path ${path}`, { code: "unknown_url" });
+      if (!route) {
+        res.setHeader("allow", matching.map((r) => r.method).join(", "));
+        throw new LanguruError(405, `Method ${req.method} is not allowed on ${path}.`, { code: "method_not_allowed" });
+      }
+      const caller = await authenticate(req);
+      record?.noteCaller(caller);
+      await route.handle(req, res, safeDecode(route.path.exec(path)?.[1] ?? ""), caller, record);
+    } catch (err) {
+      sendError(res, err, record);
+    }
+  };
+}
+
+function notFound(id: string): NotFoundError {
+  return new NotFoundError(`Response with id '${id}' not found.`, { param: "response_id" });
+}
+
+/** An error after the stream started, as the `error` event and `response.failed` tell it. */
+function failureOf(err: unknown, shutdown: AbortSignal | undefined): StreamFailure {
+  const error = shutdown?.aborted
+    ? new ServiceUnavailableError("The gateway is shutting down; send the request again.", { code: "shutting_down" })
+    : asLanguruError(err);
+  return {
+    code: error.code ?? error.type,
+    message: error.message,
+    param: error.param,
+    responseCode: error.status === 429 ? "rate_limit_exceeded" : "server_error",
+  };
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** Which deployment answered, after how many tries. */
+function routeHeaders(route: RouteInfo): Record<string, string> {
+  return { "x-languru-model": route.model, "x-languru-model-deployment": route.deployment, "x-languru-attempts": String(route.attempts) };
+}

@@ -1,0 +1,30 @@
+/**
+ * Stored responses of the Responses door (`store: true`): one row per response, its JSON as text,
+ * readable only by the key that made it and only until it expires. SQLite and PostgreSQL implement
+ * it over the store's own connection (responses-sqlite.ts, responses-postgres.ts).
+ */
+
+/** One stored response. */
+export interface StoredResponseRow {
+  /** `resp_…`, unguessable. */
+  id: string;
+  /** The key id that made it, `master`, or `""` with keys off. */
+  owner: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  /** Epoch milliseconds; from then on the row is gone to readers, and swept. */
+  expiresAt: number;
+  /** The JSON the door keeps (the response and its conversation). */
+  body: string;
+}
+
+/** The stored responses. */
+export interface ResponseRecords {
+  put(row: StoredResponseRow): Promise<void>;
+  /** The body, or null when there is no such row for this owner, or it expired by `now`. */
+  get(id: string, owner: string, now: number): Promise<string | null>;
+  /** True when a row of this owner was deleted. */
+  delete(id: string, owner: string): Promise<boolean>;
+  /** Deletes the rows expired by `now`. */
+  sweep(now: number): Promise<void>;
+}
