@@ -1,15 +1,13 @@
-# Languru gateway image. Multi-stage: dependencies are installed (and the optional SQLite driver
-# compiled) in a build stage with a toolchain; the runtime stage has only Node and the app, and
-# runs as the unprivileged `node` user.
+# Languru gateway image. Multi-stage: dependencies are installed in a build stage (nothing compiles:
+# the SQLite driver, libsql, comes prebuilt from the npm registry); the runtime stage has only Node
+# and the app, and runs as the unprivileged `node` user.
 #   docker build -t languru .
 #   docker run -p 8680:8680 -e OPENAI_API_KEY=sk-... languru
 ARG NODE_VERSION=20
 
 FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app
-# better-sqlite3 (optional) builds from source when no prebuilt binary fits.
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json .prebuild-installrc* ./
+COPY package.json package-lock.json ./
 # The client is an npm workspace: its manifest must be there for `npm ci` to match the lock file.
 COPY client/package.json ./client/
 RUN npm ci --omit=dev --no-audit --no-fund
@@ -17,9 +15,8 @@ RUN npm ci --omit=dev --no-audit --no-fund
 # The playground page at `/` is a Vite build: made here with the dev dependencies, copied as files.
 FROM node:${NODE_VERSION}-bookworm-slim AS playground
 WORKDIR /app
-COPY package.json package-lock.json .prebuild-installrc* ./
+COPY package.json package-lock.json ./
 COPY client/package.json ./client/
-# better-sqlite3 (optional) may fail to build here without a toolchain; npm skips it, and this stage does not need it.
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY client ./client

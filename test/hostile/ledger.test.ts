@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
-import BetterSqlite3 from "better-sqlite3";
+import Database from "libsql";
 import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -212,7 +212,7 @@ describe("SQLite", () => {
     return {
       store,
       async refuse(sql) {
-        const db = new BetterSqlite3(path);
+        const db = new Database(path);
         db.exec(sql.sqlite);
         db.close();
       },
