@@ -9,7 +9,7 @@ import { WebSocket } from "ws";
 import { createTRPCClient, httpLink } from "@trpc/client";
 import superjson from "superjson";
 import { createLanguruClient, type ChatCompletionRequestInput } from "../client/index.js";
-import type { AppRouter } from "../server/routers/_app.js";
+import type { AppRouter } from "../server/doors/trpc/routers/_app.js";
 import { http, keepAliveAgent, sseParser, type Task, type TaskResult } from "./load.js";
 import { ANSWER, LONG_ANSWER, LONG_STREAM_CHUNKS } from "./upstream.js";
 

@@ -5,9 +5,9 @@
  * so that an app needs neither the server's dependencies nor zod to type-check.
  */
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
-import type { AppRouter } from "../server/routers/_app.js";
+import type { AppRouter } from "../server/doors/trpc/routers/_app.js";
 
-export type { AppRouter } from "../server/routers/_app.js";
+export type { AppRouter } from "../server/doors/trpc/routers/_app.js";
 export type {
   ChatMessage,
   ChatCompletionParams,

@@ -17,16 +17,16 @@ import { createChatService } from "./chat/service.js";
 import { createStreamTickets } from "./chat/stream-tickets.js";
 import { createAnthropicHandler, isAnthropicPath, sendAnthropicError } from "./doors/anthropic/index.js";
 import type { Config } from "./config.js";
-import { createContextFactory, type Services } from "./context.js";
+import { createContextFactory, type Services } from "./doors/trpc/context.js";
 import { log } from "./log.js";
 import { createObservability } from "./observability/index.js";
 import { openReplication } from "./replication.js";
 import { DEFAULT_RESPONSES_SETTINGS, createResponseStore, createResponsesHandler, isResponsesPath, memoryResponseRecords } from "./doors/responses/index.js";
-import { createBodyBudget, guardBody } from "./rest/body-guard.js";
-import { createRestHandler } from "./rest/handler.js";
-import { sendError } from "./rest/respond.js";
-import { appRouter } from "./routers/_app.js";
-import { attachWebSocketDoor } from "./ws.js";
+import { createBodyBudget, guardBody } from "./http-body/guard.js";
+import { createRestHandler } from "./doors/openai/handler.js";
+import { sendError } from "./doors/openai/respond.js";
+import { appRouter } from "./doors/trpc/routers/_app.js";
+import { attachWebSocketDoor } from "./doors/trpc/ws/door.js";
 
 /** A running gateway. */
 export interface Gateway {

@@ -7,7 +7,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { GenerationMirror } from "./chat/generation-mirror.js";
 import { createRedisGenerationMirror } from "./chat/redis-generations.js";
-import { redisReady } from "./redis-ready.js";
+import { redisReady } from "./lib/redis-ready.js";
 import { createSharedHealth, type SharedHealth } from "./routing/shared-health.js";
 
 /** The shared pieces and their connections. */

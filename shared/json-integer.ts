@@ -2,7 +2,7 @@
  * An integer of a JSON request body beyond ±2^53 (a `seed` of 9007199254740993, a vLLM extra),
  * kept as the client wrote it. `JSON.parse` would round it to the nearest double and the upstream
  * would get another number; the REST door parses bodies itself and keeps such literals as
- * `JsonInteger`s instead (see `server/rest/exact-integers.ts`).
+ * `JsonInteger`s instead (see `server/http-body/exact-integers.ts`).
  *
  * Serialized with `JSON.stringify`, it is a marked string; `withExactIntegers` turns each marked
  * string of the resulting text back into the bare digits, so the upstream's body carries them

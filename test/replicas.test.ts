@@ -14,7 +14,7 @@ import superjson from "superjson";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { type ChatCompletionChunk, createLanguruClient } from "../client/index.js";
-import type { AppRouter } from "../server/routers/_app.js";
+import type { AppRouter } from "../server/doors/trpc/routers/_app.js";
 import { MASTER_KEY, tempDir } from "./helpers/access.js";
 import { startBalancer } from "./helpers/balancer.js";
 import { type FakeUpstream, fail, type Json, startFakeUpstream, stream } from "./helpers/fake-upstream.js";

@@ -5,7 +5,7 @@
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
 import { keepJsonText } from "../server/providers/json-text.js";
-import { isPlainJson, plainFirstOutput } from "../server/trpc-output.js";
+import { isPlainJson, plainFirstOutput } from "../server/doors/trpc/output.js";
 
 class Point {
   constructor(

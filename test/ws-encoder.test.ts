@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { keepJsonText } from "../server/providers/json-text.js";
-import { plainFirstOutput } from "../server/trpc-output.js";
-import { batchSplicingEncoder } from "../server/ws-encoder.js";
+import { plainFirstOutput } from "../server/doors/trpc/output.js";
+import { batchSplicingEncoder } from "../server/doors/trpc/ws/encoder.js";
 
 const chunk = (i: number, text?: string) => {
   const value = { id: "chatcmpl-1", object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: `w${i} "é"` }, finish_reason: null }] };

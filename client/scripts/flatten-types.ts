@@ -121,7 +121,7 @@ function procedures(checker: ts.TypeChecker, file: ts.SourceFile): ProcedureInfo
   return found;
 }
 
-const probeHead = `import type { AppRouter } from "../server/routers/_app.js";
+const probeHead = `import type { AppRouter } from "../server/doors/trpc/routers/_app.js";
 import type * as T from "./types.js";
 ${deepHelper}
 type Rec = AppRouter["_def"]["record"];

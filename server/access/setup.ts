@@ -5,7 +5,7 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { createBudgets, createLimiter } from "../limits/index.js";
-import { redisReady } from "../redis-ready.js";
+import { redisReady } from "../lib/redis-ready.js";
 import { createStore, type ResponseRecords } from "../store/index.js";
 import { createLedger } from "../usage/index.js";
 import { createAdmin, type Admin } from "./admin.js";

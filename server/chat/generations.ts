@@ -32,7 +32,7 @@ import {
 } from "./generation-mirror.js";
 import { bootOf, newBootId, newGenerationId } from "./generation-ids.js";
 import { jsonTextOf, keepJsonText } from "../providers/json-text.js";
-import { settledWithin } from "../settled-within.js";
+import { settledWithin } from "../lib/settled-within.js";
 import type { ChatService } from "./service.js";
 
 export type { ChunkBatch } from "./generation-mirror.js";

@@ -11,7 +11,7 @@ import { keyFromHeaders, type Access } from "../access/index.js";
 import type { ChatService } from "../chat/service.js";
 import type { Config } from "../config.js";
 import { log } from "../log.js";
-import { sendError } from "../rest/respond.js";
+import { sendError } from "../doors/openai/respond.js";
 import { ModelLabels, observeAdmission, observeChat, type StreamCounts } from "./chat.js";
 import { GatewayMetrics } from "./metrics.js";
 import { createReadiness, sendHealth, sendReady, type ReadinessSources } from "./probes.js";

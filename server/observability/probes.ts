@@ -5,7 +5,7 @@
  * a 1 s probe from several places costs at most a few round trips per second.
  */
 import type { ServerResponse } from "node:http";
-import { sendJson } from "../rest/respond.js";
+import { sendJson } from "../doors/openai/respond.js";
 
 // A probe answers the moment it is asked; no cache in between may answer for it.
 const NO_STORE = { "cache-control": "no-store" };

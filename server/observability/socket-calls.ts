@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { TRPCError } from "@trpc/server";
-import { fromProcedureError, languruErrorOf } from "../trpc-errors.js";
+import { fromProcedureError, languruErrorOf } from "../doors/trpc/errors.js";
 import { type RequestRecord, type RequestSource, tagError } from "./request.js";
 
 /** One tRPC call as the WebSocket door received it. */

@@ -12,7 +12,7 @@ import { createTransport, type UpstreamResponse } from "./transport.js";
 import { forwardedClientHeaders } from "./relayed-headers.js";
 import type { Provider, UpstreamCallOptions, UpstreamRequest } from "./types.js";
 import { UpstreamAnswerError, UpstreamUnreachableError, fromUpstreamError } from "./upstream-errors.js";
-import { readText } from "../read-text.js";
+import { readText } from "../lib/read-text.js";
 import { keepJsonText } from "./json-text.js";
 import { errorFieldsOf, errorFieldsOfText } from "./error-body.js";
 

@@ -12,7 +12,7 @@ import { rememberSecrets } from "../providers/upstream-errors.js";
 import type { Strategy } from "./balancer.js";
 import type { Deployment, DeploymentSnapshot } from "./deployment.js";
 import { DeploymentHealth } from "./health.js";
-import { settledWithin } from "../settled-within.js";
+import { settledWithin } from "../lib/settled-within.js";
 import type { SharedHealth } from "./shared-health.js";
 
 /** A public model as the router sees it. */

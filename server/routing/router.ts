@@ -104,7 +104,12 @@ async function route<T>(registry: ModelRegistry, request: ChatCompletionRequest,
   let attempts = 0;
   let lastError: LanguruError | null = null;
   let answered: Record<string, string> | undefined;
-  const call = { clientHeaders: plan.clientHeaders, answered: (headers: Record<string, string>) => void (answered = headers) };
+  const call = {
+    clientHeaders: plan.clientHeaders,
+    answered: (headers: Record<string, string>) => {
+      answered = headers;
+    },
+  };
 
   while (queue.length > 0) {
     const name = queue.shift() as string;

@@ -10,7 +10,7 @@ import { EventSource } from "eventsource";
 import superjson from "superjson";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatCompletionChunk } from "../../client/index.js";
-import type { AppRouter } from "../../server/routers/_app.js";
+import type { AppRouter } from "../../server/doors/trpc/routers/_app.js";
 import { adminClient, createKey, MASTER_KEY, startKeyedGateway, tempDir } from "../helpers/access.js";
 import { type FakeUpstream, type Json, startFakeUpstream, stream } from "../helpers/fake-upstream.js";
 import { sdk, type TestGateway, upstreamProvider } from "../helpers/gateway.js";

@@ -11,7 +11,7 @@
 import type { ServerResponse } from "node:http";
 import type { LanguruError } from "../../../shared/index.js";
 import type { RequestRecord } from "../../observability/request.js";
-import { asLanguruError, sendJson } from "../../rest/respond.js";
+import { asLanguruError, sendJson } from "../openai/respond.js";
 
 const TYPES: Record<number, string> = {
   401: "authentication_error",

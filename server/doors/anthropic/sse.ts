@@ -6,9 +6,9 @@
  */
 import type { ServerResponse } from "node:http";
 import { ServiceUnavailableError, type ChatCompletionChunk } from "../../../shared/index.js";
-import { coalesceWrites } from "../../coalesce-writes.js";
+import { coalesceWrites } from "../../lib/coalesce-writes.js";
 import { rawEventsOf, type RawEvent } from "../../providers/messages-body.js";
-import { asLanguruError } from "../../rest/respond.js";
+import { asLanguruError } from "../openai/respond.js";
 import { anthropicErrorBody } from "./errors.js";
 import type { MessageEvents, StreamEvent } from "./stream.js";
 
@@ -102,7 +102,7 @@ async function writeText(res: ServerResponse, text: string): Promise<void> {
   if (!res.write(text)) await drainedOrClosed(res);
 }
 
-// Both listeners go once either fires (a long stream waits many times; see rest/sse.ts).
+// Both listeners go once either fires (a long stream waits many times; see doors/openai/sse.ts).
 function drainedOrClosed(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {

@@ -4,7 +4,7 @@
  * terminal event (`response.completed`, `.incomplete` or `.failed`).
  */
 import type { ServerResponse } from "node:http";
-import { coalesceWrites } from "../../coalesce-writes.js";
+import { coalesceWrites } from "../../lib/coalesce-writes.js";
 import { jsonTextOf } from "../../providers/json-text.js";
 
 /** Writes numbered events to one response. */

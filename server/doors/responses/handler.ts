@@ -10,8 +10,8 @@ import { keyFromHeaders, type Access, type Caller } from "../../access/index.js"
 import type { ChatService } from "../../chat/service.js";
 import type { RequestRecord } from "../../observability/request.js";
 import { withUpstreamHeaders } from "../../providers/relayed-headers.js";
-import { readJsonBody } from "../../rest/body.js";
-import { asLanguruError, sendError, sendJson } from "../../rest/respond.js";
+import { readJsonBody } from "../../http-body/read-json.js";
+import { asLanguruError, sendError, sendJson } from "../openai/respond.js";
 import type { RouteInfo } from "../../routing/router.js";
 import { openEvents } from "./events.js";
 import { chatRequestOf } from "./request.js";

@@ -8,7 +8,7 @@
  */
 import { UpstreamError, isRecord, type ChatCompletion } from "../../../shared/index.js";
 import type { ProviderSettings } from "../../config.js";
-import { readText } from "../../read-text.js";
+import { readText } from "../../lib/read-text.js";
 import { errorFieldsOf, errorFieldsOfText } from "../error-body.js";
 import { withRawMessage } from "../messages-body.js";
 import { forwardedClientHeaders } from "../relayed-headers.js";

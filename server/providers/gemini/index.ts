@@ -8,7 +8,7 @@
  */
 import { UpstreamError, isRecord } from "../../../shared/index.js";
 import type { ProviderSettings } from "../../config.js";
-import { readText } from "../../read-text.js";
+import { readText } from "../../lib/read-text.js";
 import { errorFieldsOf } from "../error-body.js";
 import { forwardedClientHeaders } from "../relayed-headers.js";
 import { createTransport, type UpstreamResponse } from "../transport.js";

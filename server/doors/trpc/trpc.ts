@@ -5,15 +5,15 @@
  */
 import { initTRPC } from "@trpc/server";
 import superjson, { type SuperJSONResult } from "superjson";
-import { AuthenticationError, InvalidRequestError, LanguruError } from "../shared/index.js";
-import type { Caller } from "./access/index.js";
-import { moduleSettings } from "./config.js";
+import { AuthenticationError, InvalidRequestError, LanguruError } from "../../../shared/index.js";
+import type { Caller } from "../../access/index.js";
+import { moduleSettings } from "../../config.js";
 import { type Context, presentedKey } from "./context.js";
-import { MAX_INPUT_DEPTH, assertBoundedJson } from "./limits/index.js";
-import { fromProcedureError, languruErrorOf, toTRPCError } from "./trpc-errors.js";
-import { type RequestRecord, requestIdForError } from "./observability/request.js";
-import { whenCallEnds } from "./observability/socket-calls.js";
-import { plainFirstOutput } from "./trpc-output.js";
+import { MAX_INPUT_DEPTH, assertBoundedJson } from "../../limits/index.js";
+import { fromProcedureError, languruErrorOf, toTRPCError } from "./errors.js";
+import { type RequestRecord, requestIdForError } from "../../observability/request.js";
+import { whenCallEnds } from "../../observability/socket-calls.js";
+import { plainFirstOutput } from "./output.js";
 
 const pingIntervalMs = moduleSettings.ssePingMs;
 // The expanded input is held to the same bound as a body's bytes.

@@ -1,7 +1,7 @@
 /** `keys.*`: API key management, master key only. A key is returned once, by `create`. */
 import { z } from "zod";
-import { InvalidRequestError } from "../../shared/index.js";
-import type { Admin } from "../access/index.js";
+import { InvalidRequestError } from "../../../../shared/index.js";
+import type { Admin } from "../../../access/index.js";
 import { adminProcedure, router } from "../trpc.js";
 
 const limit = z.int().positive().nullable().optional();

@@ -2,8 +2,8 @@
 import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { ZodError } from "zod";
-import { InternalError, LanguruError, errorFromStatus, fromZodError } from "../shared/index.js";
-import { log } from "./log.js";
+import { InternalError, LanguruError, errorFromStatus, fromZodError } from "../../../shared/index.js";
+import { log } from "../../log.js";
 
 type TRPCCode = TRPCError["code"];
 

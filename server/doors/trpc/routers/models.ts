@@ -1,5 +1,5 @@
 /** `models.*`: what the gateway can route. */
-import { visibleModels } from "../chat/visible-models.js";
+import { visibleModels } from "../../../chat/visible-models.js";
 import { adminProcedure, keyProcedure, router } from "../trpc.js";
 
 /** The models router. */

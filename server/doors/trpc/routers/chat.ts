@@ -6,15 +6,15 @@
  */
 import { tracked } from "@trpc/server";
 import { z } from "zod";
-import { type ChatCompletionChunk, ChatCompletionParams, InvalidRequestError, requestFromParams } from "../../shared/index.js";
-import type { Caller } from "../access/index.js";
-import { refuseRevokedOwner } from "../access/revocation.js";
-import { generationNotFound } from "../chat/generation-mirror.js";
-import { ownerOf } from "../chat/generations.js";
-import { callerKnown } from "../observability/hooks.js";
+import { type ChatCompletionChunk, ChatCompletionParams, InvalidRequestError, requestFromParams } from "../../../../shared/index.js";
+import type { Caller } from "../../../access/index.js";
+import { refuseRevokedOwner } from "../../../access/revocation.js";
+import { generationNotFound } from "../../../chat/generation-mirror.js";
+import { ownerOf } from "../../../chat/generations.js";
+import { callerKnown } from "../../../observability/hooks.js";
 import { type Context, presentedKey } from "../context.js";
 import { keyProcedure, publicProcedure, router } from "../trpc.js";
-import { toTRPCError } from "../trpc-errors.js";
+import { toTRPCError } from "../errors.js";
 
 const GenerationRef = z.object({ id: z.string().min(1).max(200) });
 const FollowInput = GenerationRef.extend({

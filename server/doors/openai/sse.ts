@@ -3,9 +3,9 @@
  * `data: {"error": ...}` for a failure after the stream started, and always `data: [DONE]\n\n` last.
  */
 import type { ServerResponse } from "node:http";
-import { ServiceUnavailableError, type ChatCompletionChunk } from "../../shared/index.js";
-import { coalesceWrites } from "../coalesce-writes.js";
-import { jsonTextOf } from "../providers/json-text.js";
+import { ServiceUnavailableError, type ChatCompletionChunk } from "../../../shared/index.js";
+import { coalesceWrites } from "../../lib/coalesce-writes.js";
+import { jsonTextOf } from "../../providers/json-text.js";
 import { asLanguruError } from "./respond.js";
 
 /**

@@ -1,9 +1,9 @@
 /** Writing REST responses: JSON bodies and OpenAI error bodies. */
 import type { ServerResponse } from "node:http";
-import { InternalError, LanguruError } from "../../shared/index.js";
-import { log } from "../log.js";
-import { jsonTextOf } from "../providers/json-text.js";
-import type { RequestRecord } from "../observability/request.js";
+import { InternalError, LanguruError } from "../../../shared/index.js";
+import { log } from "../../log.js";
+import { jsonTextOf } from "../../providers/json-text.js";
+import type { RequestRecord } from "../../observability/request.js";
 
 /** Sends a JSON body. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

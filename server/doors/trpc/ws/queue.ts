@@ -14,7 +14,7 @@
  */
 import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
-import { log } from "./log.js";
+import { log } from "../../../log.js";
 
 /** Queued bytes past which a stream waits for its socket to drain (many streams share one socket). */
 export const QUEUE_HIGH_WATER_BYTES = 1024 * 1024;

@@ -6,7 +6,7 @@
  * than tRPC's data message, goes through `JSON.stringify` unchanged.
  */
 import { type Encoder, jsonEncoder } from "@trpc/server/adapters/ws";
-import { keptJsonText } from "./providers/json-text.js";
+import { keptJsonText } from "../../../providers/json-text.js";
 
 /** Encodes tRPC's WebSocket messages. */
 export const batchSplicingEncoder: Encoder = {

@@ -17,7 +17,7 @@
  *   puts the socket back under the bound.
  */
 import type { WebSocket } from "ws";
-import { AuthenticationError, RateLimitError } from "../shared/index.js";
+import { AuthenticationError, RateLimitError } from "../../../../shared/index.js";
 
 /** Calls one socket may have running at once. */
 export const MAX_CALLS_IN_FLIGHT = 1_024;

@@ -11,12 +11,12 @@ import type { Duplex } from "node:stream";
 import type { AnyTRPCRouter } from "@trpc/server";
 import { applyWSSHandler, type CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
 import { WebSocketServer, type WebSocket } from "ws";
-import { coalesceWrites } from "./coalesce-writes.js";
-import type { Context, SocketInfo } from "./context.js";
-import { callBounds, type CallBounds } from "./ws-call-bounds.js";
-import { batchSplicingEncoder } from "./ws-encoder.js";
-import { gateMessages } from "./ws-message-gate.js";
-import { watchQueue } from "./ws-queue.js";
+import { coalesceWrites } from "../../../lib/coalesce-writes.js";
+import type { Context, SocketInfo } from "../context.js";
+import { callBounds, type CallBounds } from "./call-bounds.js";
+import { batchSplicingEncoder } from "./encoder.js";
+import { gateMessages } from "./message-gate.js";
+import { watchQueue } from "./queue.js";
 
 /** What `attachWebSocketDoor` needs. */
 export interface WebSocketDoorOptions {

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from "node:http";
 import { InvalidRequestError, LanguruError, PayloadTooLargeError, UnsupportedMediaTypeError } from "../../shared/index.js";
 import { MAX_INPUT_DEPTH, assertBoundedJson } from "../limits/index.js";
-import { readText } from "../read-text.js";
+import { readText } from "../lib/read-text.js";
 import { keepExactIntegers } from "./exact-integers.js";
 
 /**

@@ -2,12 +2,12 @@
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { CreateWSSContextFnOptions } from "@trpc/server/adapters/ws";
 import type { TRPCRequestInfo } from "@trpc/server/http";
-import { type Access, type Admin, keyFromHeaders } from "./access/index.js";
-import type { GenerationStore } from "./chat/generations.js";
-import type { ChatService } from "./chat/service.js";
-import type { StreamTickets } from "./chat/stream-tickets.js";
-import { recordOf, type RequestRecord, type SocketCallTracker } from "./observability/index.js";
-import { socketInfo } from "./ws.js";
+import { type Access, type Admin, keyFromHeaders } from "../../access/index.js";
+import type { GenerationStore } from "../../chat/generations.js";
+import type { ChatService } from "../../chat/service.js";
+import type { StreamTickets } from "../../chat/stream-tickets.js";
+import { recordOf, type RequestRecord, type SocketCallTracker } from "../../observability/index.js";
+import { socketInfo } from "./ws/door.js";
 
 /** The long-lived services, created once at startup and handed to every request. */
 export interface Services {

@@ -4,14 +4,14 @@
  * and errors to OpenAI error bodies.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ChatCompletionRequest, LanguruError, NotFoundError, fromZodError } from "../../shared/index.js";
-import { keyFromHeaders, type Access, type Caller } from "../access/index.js";
-import type { ChatService } from "../chat/service.js";
-import type { RequestRecord } from "../observability/request.js";
-import { visibleModels } from "../chat/visible-models.js";
-import type { RouteInfo } from "../routing/router.js";
-import { withUpstreamHeaders } from "../providers/relayed-headers.js";
-import { readJsonBody } from "./body.js";
+import { ChatCompletionRequest, LanguruError, NotFoundError, fromZodError } from "../../../shared/index.js";
+import { keyFromHeaders, type Access, type Caller } from "../../access/index.js";
+import type { ChatService } from "../../chat/service.js";
+import type { RequestRecord } from "../../observability/request.js";
+import { visibleModels } from "../../chat/visible-models.js";
+import type { RouteInfo } from "../../routing/router.js";
+import { withUpstreamHeaders } from "../../providers/relayed-headers.js";
+import { readJsonBody } from "../../http-body/read-json.js";
 import { sendError, sendJson } from "./respond.js";
 import { writeChunkStream } from "./sse.js";
 
