@@ -200,7 +200,7 @@ export async function main(): Promise<string> {
   it("its flattened types equal the server's, procedure by procedure", async () => {
     const parity = path.join(dir, "parity");
     mkdirSync(parity, { recursive: true });
-    const serverRouter = path.join(repo, "server", "routers", "_app.js");
+    const serverRouter = path.join(repo, "server", "doors", "trpc", "routers", "_app.js");
     writeFileSync(
       path.join(parity, "tsconfig.json"),
       JSON.stringify({

@@ -119,7 +119,14 @@ describe("curl examples", () => {
           expect(res.headers.get("content-type"), where).toMatch(/^text\/event-stream/);
           expect(text.trimEnd().endsWith("data: [DONE]"), where).toBe(true);
         } else {
-          expect((JSON.parse(text) as { object: string }).object, where).toBe("chat.completion");
+          // Each API answers in its own shape: a chat completion, an Anthropic message, a Response.
+          const answer = JSON.parse(text) as { object?: string; type?: string };
+          const expected = request.url.includes("/v1/messages")
+            ? { type: "message" }
+            : request.url.includes("/v1/responses")
+              ? { object: "response" }
+              : { object: "chat.completion" };
+          expect(answer, where).toMatchObject(expected);
         }
         ran++;
       }

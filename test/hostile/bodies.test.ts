@@ -84,7 +84,8 @@ describe("CORS", () => {
       headers: { origin: "https://app.example", "access-control-request-method": "POST" },
     });
     const methods = (preflight.headers.get("access-control-allow-methods") ?? "").split(",").map((m) => m.trim());
-    expect(methods.sort()).toEqual(["GET", "HEAD", "OPTIONS", "POST"]);
+    // DELETE: a stored response (`DELETE /v1/responses/{id}`).
+    expect(methods.sort()).toEqual(["DELETE", "GET", "HEAD", "OPTIONS", "POST"]);
     const res = await fetch(`${gateway.baseURL}/v1/models`, { headers: { origin: "https://app.example" } });
     const exposed = (res.headers.get("access-control-expose-headers") ?? "").split(",").map((h) => h.trim());
     for (const name of [
