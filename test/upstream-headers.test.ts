@@ -137,6 +137,20 @@ describe("client headers reach a provider only by its allow-list", () => {
     expect(seen["openai-project"]).toBe("proj-sdk");
   });
 
+  it("the tRPC door forwards them too: a mutation, and a stream started with chat.start", async () => {
+    const gateway = await gatewayWith({ forwardHeaders: ["X-Title"] });
+    const call = (path: string) =>
+      fetch(`${gateway.baseURL}/trpc/${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-title": `via ${path}` },
+        body: JSON.stringify({ json: { model: "m1", messages: [{ role: "user", content: "hi" }] } }),
+      });
+    expect((await call("chat.completions")).status).toBe(200);
+    expect((await call("chat.start")).status).toBe(200);
+    expect((await upstream.call(0)).headers["x-title"]).toBe("via chat.completions");
+    expect((await upstream.call(1)).headers["x-title"]).toBe("via chat.start");
+  });
+
   it("a provider without an allow-list forwards nothing", async () => {
     const gateway = await gatewayWith({ forwardHeaders: ["X-Title"] });
     await (await post(gateway, { model: "plain" }, clientHeaders)).arrayBuffer();

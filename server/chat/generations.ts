@@ -14,6 +14,7 @@
  * late start, a resume from too far back) gets `chunks_not_buffered`. Followers are bounded per
  * generation, and one that is behind parses a bounded batch at a time.
  */
+import type { IncomingHttpHeaders } from "node:http";
 import { InternalError, LanguruError, ServiceUnavailableError, type ChatCompletionChunk, type ChatCompletionRequest } from "../../shared/index.js";
 import type { Caller } from "../access/index.js";
 import type { RequestRecord } from "../observability/request.js";
@@ -72,6 +73,8 @@ export interface StartOptions {
    * client takes to a follow that may land on another replica (`chat.start`).
    */
   shareBeforeId?: boolean;
+  /** The client's request headers, of which each provider forwards those it is configured to. */
+  clientHeaders?: IncomingHttpHeaders;
 }
 
 interface Generation {
@@ -219,7 +222,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
       starting.add(controller);
       let opened: Awaited<ReturnType<ChatService["stream"]>>;
       try {
-        opened = await options.service.stream(request, { signal: controller.signal, caller, record });
+        opened = await options.service.stream(request, { signal: controller.signal, caller, record, clientHeaders: startOptions.clientHeaders });
       } finally {
         starting.delete(controller);
         signal?.removeEventListener("abort", stopStart);

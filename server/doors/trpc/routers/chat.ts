@@ -35,6 +35,7 @@ export const chatRouter = router({
       signal: signal ?? new AbortController().signal,
       caller: ctx.caller,
       record: ctx.record ?? undefined,
+      clientHeaders: ctx.headers,
     });
     return { ...value, languru: route };
   }),
@@ -47,6 +48,7 @@ export const chatRouter = router({
     // The client leaving before the first chunk stops the upstream call and its retries.
     const { id, route } = await ctx.generations.start({ ...requestFromParams(input), stream: true }, ctx.caller, signal, ctx.record ?? undefined, {
       shareBeforeId: true,
+      clientHeaders: ctx.headers,
     });
     return { id, token: ctx.tickets.issue(id, ctx.caller), languru: route };
   }),
@@ -66,7 +68,10 @@ export const chatRouter = router({
     try {
       let after: string | null = null;
       if (lastEventId) ({ id, after } = parseGenerateEventId(lastEventId));
-      else ({ id } = await ctx.generations.start({ ...requestFromParams(params), stream: true }, ctx.caller, stopped, ctx.record ?? undefined));
+      else
+        ({ id } = await ctx.generations.start({ ...requestFromParams(params), stream: true }, ctx.caller, stopped, ctx.record ?? undefined, {
+          clientHeaders: ctx.headers,
+        }));
       const generation = id;
       for await (const { first, chunks } of ctx.generations.follow(generation, after, stopped, ownerOf(ctx.caller))) {
         const queued = ctx.socket?.whenWritable(stopped);
