@@ -8,7 +8,6 @@
  */
 import { UpstreamError, isRecord, type ChatCompletion } from "../../../shared/index.js";
 import type { ProviderSettings } from "../../config.js";
-import { readText } from "../../lib/read-text.js";
 import { errorFieldsOf, errorFieldsOfText } from "../error-body.js";
 import { withRawMessage } from "../messages-body.js";
 import { forwardedClientHeaders } from "../relayed-headers.js";
@@ -22,6 +21,7 @@ import { translatedChunks } from "./read-events.js";
 import { DEFAULT_MAX_TOKENS, messagesRequestOf } from "./request.js";
 import { completionOf } from "./response.js";
 import { StreamTranslator } from "./stream.js";
+import { abortedCall, parseJson, readAnswer } from "../answer.js";
 
 /** The Messages API version this translation speaks. */
 export const ANTHROPIC_VERSION = "2023-06-01";
@@ -40,7 +40,7 @@ export function createAnthropicProvider(settings: ProviderSettings & { defaultMa
   const identity = { name: settings.name, secrets: [settings.apiKey] };
   const forwarded = (settings.forwardHeaders ?? []).map((name) => name.toLowerCase());
   const defaultMaxTokens = settings.defaultMaxTokens ?? DEFAULT_MAX_TOKENS;
-  const failure = (err: unknown, signal: AbortSignal) => fromUpstreamError(signal.aborted ? aborted(settings.name) : err, identity);
+  const failure = (err: unknown, signal: AbortSignal) => fromUpstreamError(signal.aborted ? abortedCall(settings.name) : err, identity);
   const read = (res: UpstreamResponse, limit: number) => readAnswer(res, limit);
 
   // Sends the request; settles with a 2xx response, or throws the upstream's error mapped.
@@ -105,27 +105,4 @@ export function createAnthropicProvider(settings: ProviderSettings & { defaultMa
 function asCompletion(value: unknown, provider: string): ChatCompletion {
   if (isRecord(value) && value.type === "error") throw new UpstreamAnswerError(undefined, errorFieldsOf(value) ?? { message: "" }, {});
   return completionOf(value, provider);
-}
-
-// An answer over the limit, or cut short, is not read further: its connection is closed.
-function readAnswer(res: UpstreamResponse, limit: number): Promise<string> {
-  return readText(res.body, limit, {
-    tooLarge: () => new UpstreamError(`upstream answer larger than ${limit} bytes`),
-    cut: () => new Error("the upstream closed its answer before the end"),
-  }).catch((err: unknown) => {
-    res.body.destroy();
-    throw err;
-  });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function aborted(name: string): UpstreamError {
-  return new UpstreamError(`request to upstream '${name}' was aborted`, { code: "aborted" });
 }

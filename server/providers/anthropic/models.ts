@@ -6,6 +6,7 @@ import { isRecord } from "../../../shared/index.js";
 import { errorFieldsOfText } from "../error-body.js";
 import type { Transport, UpstreamResponse } from "../transport.js";
 import { UpstreamAnswerError } from "../upstream-errors.js";
+import { parseJson } from "../answer.js";
 
 const PAGE_SIZE = 1_000;
 const MAX_PAGES = 10;
@@ -27,12 +28,4 @@ export async function listModelIds(transport: Transport, signal: AbortSignal, re
     after = last;
   }
   return ids;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

@@ -7,6 +7,7 @@
  */
 import { isRecord } from "../../../shared/index.js";
 import { errorFieldsOf, errorFieldsOfText, type UpstreamErrorFields } from "../error-body.js";
+import { parseJson } from "../answer.js";
 
 /** An error answer's fields and the headers it implies. */
 export function geminiError(
@@ -34,13 +35,4 @@ function retryDelaySeconds(payload: unknown): number | null {
     if (match) return Number(match[1]) + (match[2] && Number(match[2]) > 0 ? 1 : 0);
   }
   return null;
-}
-
-function parseJson(text: string): unknown {
-  if (!text.startsWith("{") && !text.startsWith("[")) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

@@ -8,7 +8,6 @@
  */
 import { UpstreamError, isRecord } from "../../../shared/index.js";
 import type { ProviderSettings } from "../../config.js";
-import { readText } from "../../lib/read-text.js";
 import { errorFieldsOf } from "../error-body.js";
 import { forwardedClientHeaders } from "../relayed-headers.js";
 import { createTransport, type UpstreamResponse } from "../transport.js";
@@ -19,6 +18,7 @@ import { listGeminiModels } from "./models.js";
 import { geminiCallOf } from "./request.js";
 import { completionOf } from "./response.js";
 import { geminiChunks } from "./stream.js";
+import { abortedCall, parseJson, readAnswer } from "../answer.js";
 
 // As for every kind: a whole answer larger than this is not worth reading, nor an error body.
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -32,7 +32,7 @@ export function createGeminiProvider(settings: ProviderSettings): Provider {
   const transport = createTransport({ baseURL: settings.baseURL, headers: { ...key, ...settings.headers } });
   const identity = { name: settings.name, secrets: [settings.apiKey] };
   const forwarded = (settings.forwardHeaders ?? []).map((name) => name.toLowerCase());
-  const failure = (err: unknown, signal: AbortSignal) => fromUpstreamError(signal.aborted ? aborted(settings.name) : err, identity);
+  const failure = (err: unknown, signal: AbortSignal) => fromUpstreamError(signal.aborted ? abortedCall(settings.name) : err, identity);
   const reported = (payload: unknown) => new UpstreamAnswerError(undefined, errorFieldsOf(unwrapped(payload)) ?? { message: "" }, {});
 
   const open = async (path: string, body: string, signal: AbortSignal, call: UpstreamCallOptions | undefined): Promise<UpstreamResponse> => {
@@ -95,27 +95,4 @@ export function createGeminiProvider(settings: ProviderSettings): Provider {
     },
     close: () => transport.close(),
   };
-}
-
-// An answer over the limit, or cut short, is not read further: its connection is closed.
-function readAnswer(res: UpstreamResponse, limit: number): Promise<string> {
-  return readText(res.body, limit, {
-    tooLarge: () => new UpstreamError(`upstream answer larger than ${limit} bytes`),
-    cut: () => new Error("the upstream closed its answer before the end"),
-  }).catch((err: unknown) => {
-    res.body.destroy();
-    throw err;
-  });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function aborted(name: string): UpstreamError {
-  return new UpstreamError(`request to upstream '${name}' was aborted`, { code: "aborted" });
 }
