@@ -7,6 +7,7 @@
 import type { ServerResponse } from "node:http";
 import { ServiceUnavailableError, type ChatCompletionChunk } from "../../../shared/index.js";
 import { coalesceWrites } from "../../lib/coalesce-writes.js";
+import { writeWithBackpressure } from "../../lib/write-stream.js";
 import { rawEventsOf, type RawEvent } from "../../providers/messages-body.js";
 import { asLanguruError } from "../openai/respond.js";
 import { anthropicErrorBody } from "./errors.js";
@@ -86,31 +87,12 @@ function frameOf(event: StreamEvent): string {
 async function writeEvents(res: ServerResponse, events: StreamEvent[]): Promise<void> {
   let text = "";
   for (const event of events) text += frameOf(event);
-  await writeText(res, text);
+  await writeWithBackpressure(res, text);
 }
 
 // The upstream's event names and data as it sent them (data the splitter joined from several lines goes out as several again).
 async function writeRaw(res: ServerResponse, events: RawEvent[]): Promise<void> {
   let text = "";
   for (const { event, data } of events) text += `event: ${event}\ndata: ${data.includes("\n") ? data.split("\n").join("\ndata: ") : data}\n\n`;
-  await writeText(res, text);
-}
-
-async function writeText(res: ServerResponse, text: string): Promise<void> {
-  if (text === "" || res.destroyed) return;
-  coalesceWrites(res.socket);
-  if (!res.write(text)) await drainedOrClosed(res);
-}
-
-// Both listeners go once either fires (a long stream waits many times; see doors/openai/sse.ts).
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
+  await writeWithBackpressure(res, text);
 }

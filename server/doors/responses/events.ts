@@ -4,7 +4,7 @@
  * terminal event (`response.completed`, `.incomplete` or `.failed`).
  */
 import type { ServerResponse } from "node:http";
-import { coalesceWrites } from "../../lib/coalesce-writes.js";
+import { writeWithBackpressure } from "../../lib/write-stream.js";
 import { jsonTextOf } from "../../providers/json-text.js";
 
 /** Writes numbered events to one response. */
@@ -32,23 +32,8 @@ export function openEvents(res: ServerResponse, headers: Record<string, string>)
     },
     async send(type, fields) {
       if (res.destroyed) return;
-      coalesceWrites(res.socket);
       // JSON text never holds a raw newline, so one `data:` line carries the whole event.
-      const frame = `event: ${type}\ndata: ${jsonTextOf({ type, sequence_number: sequence++, ...fields })}\n\n`;
-      if (!res.write(frame)) await drainedOrClosed(res);
+      await writeWithBackpressure(res, `event: ${type}\ndata: ${jsonTextOf({ type, sequence_number: sequence++, ...fields })}\n\n`);
     },
   };
-}
-
-// Both listeners go once either fires, so a long stream waiting many times leaves none behind.
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
 }
