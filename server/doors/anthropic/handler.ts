@@ -15,10 +15,9 @@ import type { ChatService } from "../../chat/service.js";
 import { visibleModels } from "../../chat/visible-models.js";
 import type { RequestRecord } from "../../observability/request.js";
 import { rawMessageOf, withMessagesBody } from "../../providers/messages-body.js";
-import { withUpstreamHeaders } from "../../providers/relayed-headers.js";
+import { servedHeaders } from "../served-headers.js";
 import { readJsonBody } from "../../http-body/read-json.js";
 import { sendJson } from "../openai/respond.js";
-import type { RouteInfo } from "../../routing/router.js";
 import { COUNT_HEADER, countTokens } from "./count-tokens.js";
 import { sendAnthropicError, withRequestId } from "./errors.js";
 import { chatRequestOf } from "./request.js";
@@ -65,11 +64,11 @@ export function createAnthropicHandler(options: AnthropicDoorOptions) {
     const call = { signal: abortOnLeave(res, options.shutdown), caller, record, clientHeaders: req.headers };
     if (stream) {
       const { value, route, headers, upstreamHeaders } = await chat.stream(chatRequest, call);
-      const sent = withRequestId(withUpstreamHeaders({ ...headers, ...routeHeaders(route) }, upstreamHeaders), record);
+      const sent = withRequestId(servedHeaders({ route, headers, upstreamHeaders }), record);
       await writeEventStream(res, value, new MessageEvents(request.model, stops), { headers: sent, shutdown: options.shutdown, pingMs: options.pingMs });
     } else {
       const { value, route, headers, upstreamHeaders } = await chat.complete(chatRequest, call);
-      const sent = withRequestId(withUpstreamHeaders({ ...headers, ...routeHeaders(route) }, upstreamHeaders), record);
+      const sent = withRequestId(servedHeaders({ route, headers, upstreamHeaders }), record);
       // An Anthropic upstream's own Message, when its provider relays it, goes out as it came.
       sendJson(res, 200, rawMessageOf(value) ?? messageOf(value, request.model, stops), sent);
     }
@@ -112,9 +111,4 @@ function abortOnLeave(res: ServerResponse, shutdown: AbortSignal | undefined): A
     if (!res.writableFinished) controller.abort();
   });
   return controller.signal;
-}
-
-/** Which deployment answered, after how many tries (as the REST door says it). */
-function routeHeaders(route: RouteInfo): Record<string, string> {
-  return { "x-languru-model": route.model, "x-languru-model-deployment": route.deployment, "x-languru-attempts": String(route.attempts) };
 }

@@ -9,10 +9,10 @@ import { LanguruError, NotFoundError, ServiceUnavailableError, fromZodError } fr
 import { keyFromHeaders, type Access, type Caller } from "../../access/index.js";
 import type { ChatService } from "../../chat/service.js";
 import type { RequestRecord } from "../../observability/request.js";
-import { withUpstreamHeaders } from "../../providers/relayed-headers.js";
+import { decodeSegment } from "../../lib/decode-segment.js";
+import { servedHeaders } from "../served-headers.js";
 import { readJsonBody } from "../../http-body/read-json.js";
 import { asLanguruError, sendError, sendJson } from "../openai/respond.js";
-import type { RouteInfo } from "../../routing/router.js";
 import { openEvents } from "./events.js";
 import { chatRequestOf } from "./request.js";
 import { assistantTurn, finished, inProgress, newId, outputOf } from "./response.js";
@@ -73,7 +73,7 @@ export function createResponsesHandler(options: ResponsesDoorOptions) {
     if (request.stream === true) {
       const streamed = { ...chatRequest, stream: true, stream_options: { include_usage: true } };
       const { value, route, headers, upstreamHeaders } = await chat.stream(streamed, call);
-      const events = openEvents(res, withUpstreamHeaders({ ...headers, ...routeHeaders(route) }, upstreamHeaders));
+      const events = openEvents(res, servedHeaders({ route, headers, upstreamHeaders }));
       await writeResponseEvents(events, value, base, keep, (err) => failureOf(err, options.shutdown));
       if (!res.destroyed) res.end();
     } else {
@@ -81,7 +81,7 @@ export function createResponsesHandler(options: ResponsesDoorOptions) {
       const finishReason = value.choices[0]?.finish_reason ?? null;
       const incomplete = finishReason === "length" || finishReason === "content_filter";
       const response = await keep(finished(base, outputOf(value, incomplete), finishReason, value.usage));
-      sendJson(res, 200, response, withUpstreamHeaders({ ...headers, ...routeHeaders(route) }, upstreamHeaders));
+      sendJson(res, 200, response, servedHeaders({ route, headers, upstreamHeaders }));
     }
   };
 
@@ -129,7 +129,7 @@ export function createResponsesHandler(options: ResponsesDoorOptions) {
       }
       const caller = await authenticate(req);
       record?.noteCaller(caller);
-      await route.handle(req, res, safeDecode(route.path.exec(path)?.[1] ?? ""), caller, record);
+      await route.handle(req, res, decodeSegment(route.path.exec(path)?.[1] ?? ""), caller, record);
     } catch (err) {
       sendError(res, err, record);
     }
@@ -151,17 +151,4 @@ function failureOf(err: unknown, shutdown: AbortSignal | undefined): StreamFailu
     param: error.param,
     responseCode: error.status === 429 ? "rate_limit_exceeded" : "server_error",
   };
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-/** Which deployment answered, after how many tries. */
-function routeHeaders(route: RouteInfo): Record<string, string> {
-  return { "x-languru-model": route.model, "x-languru-model-deployment": route.deployment, "x-languru-attempts": String(route.attempts) };
 }
