@@ -11,12 +11,15 @@ export function App() {
   const busy = status === "submitted" || status === "streaming" || status === "reconnecting";
   return (
     <main style={{ maxWidth: 640, margin: "2rem auto", fontFamily: "system-ui" }}>
-      {messages.map((m) => (
-        <p key={m.id}>
-          <b>{m.role}:</b> {m.content}
-          {m.stats?.tokensPerSecond != null && <small> ({m.stats.tokensPerSecond.toFixed(1)} tokens/s)</small>}
-        </p>
-      ))}
+      {/* A reply that failed before its first word has nothing to show: the alert below says why. */}
+      {messages
+        .filter((m) => m.content !== "" || !m.error)
+        .map((m) => (
+          <p key={m.id}>
+            <b>{m.role}:</b> {m.content}
+            {m.stats?.tokensPerSecond != null && <small> ({m.stats.tokensPerSecond.toFixed(1)} tokens/s)</small>}
+          </p>
+        ))}
       {error && <p role="alert">{error.message}</p>}
       <form
         onSubmit={(event) => {
