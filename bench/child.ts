@@ -12,11 +12,12 @@ import { loadConfig, type Config } from "../server/config.js";
 import { listen } from "../server/http.js";
 import { isParentMessage, type ChildMessage, type Role } from "./protocol.js";
 import { startProxy } from "./proxy.js";
-import { startUpstream } from "./upstream.js";
+import { BURST_MODEL, startUpstream } from "./upstream.js";
 
 /**
  * The gateway's config, through the same path a deployment uses (a `LANGURU_CONFIG` file read by
- * `loadConfig`), so defaults the config grows stay in effect: the fake upstream as model `bench`.
+ * `loadConfig`), so defaults the config grows stay in effect: the fake upstream as models `bench`
+ * and `bench-burst` (whose streams arrive in one write).
  */
 function gatewayConfig(upstream: URL, keys: boolean, redis: boolean): Config {
   const dir = mkdtempSync(join(tmpdir(), "languru-bench-"));
@@ -26,7 +27,7 @@ function gatewayConfig(upstream: URL, keys: boolean, redis: boolean): Config {
     kind: "openai-compatible",
     baseURL: new URL("/v1", upstream).toString(),
     apiKeyEnv: "BENCH_UPSTREAM_KEY",
-    models: ["bench"],
+    models: ["bench", BURST_MODEL],
   };
   writeFileSync(path, JSON.stringify({ providers: [provider] }));
   // Kept until exit: the gateway may read its config file again (reload).

@@ -77,6 +77,7 @@ export async function startPortkey(env: NodeJS.ProcessEnv, log: (message: string
   return {
     role: "proxy",
     url,
+    pid,
     key: null,
     async stats(): Promise<ServerStats> {
       return { connections: Number.NaN, heapUsedBytes: Number.NaN, ...cpuOf(pid) };

@@ -3,13 +3,20 @@
  * upstream, a bare pass-through proxy and a Languru gateway (each its own process, on 127.0.0.1),
  * then drives the same chat request through each hop and prints markdown tables to stdout.
  *
+ * Rows that are one plain HTTP request are driven by `wrk` (bench/wrk.ts, installed when missing);
+ * the tRPC rows over WebSocket and the two-step tRPC streams by the Node generator (load.ts);
+ * BENCH_LOADGEN=node drives every row with Node. The servers run compiled (as `npm start` runs
+ * them); BENCH_LOADER=tsx runs them through tsx's loader instead. Each server's CPU time comes
+ * from /proc.
+ *
  * Settings (environment): BENCH_SECONDS (3) per row at BENCH_CONCURRENCY (16), then
- * BENCH_SERIAL_SECONDS (0.75) at concurrency 1 for unloaded latency, both split over BENCH_ROUNDS (3)
+ * BENCH_SERIAL_SECONDS (3) at concurrency 1 for unloaded latency, both split over BENCH_ROUNDS (3)
  * interleaved rounds, each after BENCH_WARMUP_SECONDS (0.15); BENCH_ONLY=id,id to run some rows;
  * BENCH_EXTRA=1 to add the diagnostic `echo` rows; BENCH_CPU_PROF=<dir> to profile the gateways and the bare proxy;
  * BENCH_PEERS=1 to add the Portkey rows; BENCH_SLOW_STREAMS (2000) and BENCH_SOAK_REQUESTS (100000)
- * size the memory phases (0 skips them); BENCH_JSON (bench/last-run.json) is where the results go.
- * Every target of issue 8 is printed with its ratio and PASS/MISS, and written to the JSON too.
+ * size the memory phases (0 skips them); BENCH_JSON (bench/last-run.json) is where the results go; BENCH_STARTUP_RUNS (3) times
+ * the server's startup, compiled and through tsx (0 skips it).
+ * Every target (issues 8 and 21) is printed with its figure and PASS/MISS, and written to the JSON too.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -17,11 +24,13 @@ import { resolve } from "node:path";
 import { runLoad, type LoadResult, type Task } from "./load.js";
 import { slowStreams, soak, type SlowStreamsResult, type SoakResult } from "./memory.js";
 import { startPortkey } from "./peers.js";
-import { forkServer, type ServerProcess } from "./servers.js";
+import { forkServer, procCpuMs, type Loader, type ServerProcess } from "./servers.js";
+import { measureStartup, type StartupResult } from "./startup.js";
 import { evaluateTargets, type RowFigures, type TargetResult } from "./targets.js";
 import { fmt, percentile, ratio, signed, sorted, table } from "./stats.js";
 import { STREAM_CHUNKS } from "./upstream.js";
 import { WORKLOADS, type Targets, type Workload } from "./workloads.js";
+import { ensureWrk, runWrk, type WrkRequest } from "./wrk.js";
 
 /** The bench's knobs, read from the environment and bounded. */
 interface Settings {
@@ -43,6 +52,12 @@ interface Settings {
   slowStreams: number;
   soakRequests: number;
   jsonPath: string;
+  /** `wrk` for the rows it can drive (the default), or `node` for every row. */
+  loadgen: "wrk" | "node";
+  /** How the servers run. */
+  loader: Loader;
+  /** Startup timings per loader (0 skips them). */
+  startupRuns: number;
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -77,7 +92,8 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   return {
     seconds: numberFrom(env, "BENCH_SECONDS", { fallback: 3, min: 0.2, max: 120 }),
     concurrency: Math.round(numberFrom(env, "BENCH_CONCURRENCY", { fallback: 16, min: 1, max: 256 })),
-    serialSeconds: numberFrom(env, "BENCH_SERIAL_SECONDS", { fallback: 0.75, min: 0, max: 60 }),
+    // wrk runs whole seconds: 1 s per round at concurrency 1, ~3,000 samples for the p99 target.
+    serialSeconds: numberFrom(env, "BENCH_SERIAL_SECONDS", { fallback: 3, min: 0, max: 60 }),
     warmupSeconds: numberFrom(env, "BENCH_WARMUP_SECONDS", { fallback: 0.15, min: 0, max: 30 }),
     rounds: Math.round(numberFrom(env, "BENCH_ROUNDS", { fallback: 3, min: 1, max: 20 })),
     only,
@@ -88,12 +104,17 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     slowStreams: Math.round(numberFrom(env, "BENCH_SLOW_STREAMS", { fallback: 2_000, min: 0, max: 10_000 })),
     soakRequests: Math.round(numberFrom(env, "BENCH_SOAK_REQUESTS", { fallback: 100_000, min: 0, max: 10_000_000 })),
     jsonPath: resolve(env.BENCH_JSON ?? "bench/last-run.json"),
+    loadgen: env.BENCH_LOADGEN === "node" ? "node" : "wrk",
+    loader: env.BENCH_LOADER === "tsx" ? "tsx" : "compiled",
+    startupRuns: Math.round(numberFrom(env, "BENCH_STARTUP_RUNS", { fallback: 3, min: 0, max: 20 })),
   };
 }
 
 /** What one row measured, summed over its rounds. */
 interface Row {
   workload: Workload;
+  /** Which generator drove it. */
+  generator: "wrk" | "node";
   loaded: LoadResult;
   serial: LoadResult;
   /** Requests per second of each round's loaded phase: the spread shows how noisy the machine was. */
@@ -125,20 +146,40 @@ interface RowServers {
   middle: ServerProcess | null;
 }
 
+/** What one round of a row runs on: the Node task, or wrk's request when the row has one and wrk is there. */
+interface RoundDriver {
+  task: Task;
+  wrk: { path: string; request: WrkRequest } | null;
+}
+
+// This process's CPU time and its finished children's (wrk's runs), from /proc; Node's own counter where there is none.
+function loadgenCpuMs(): number {
+  const proc = procCpuMs("self");
+  if (proc) return proc.cpuMs + proc.childrenMs;
+  const cpu = process.cpuUsage();
+  return (cpu.user + cpu.system) / 1000;
+}
+
 /** One round of one row: warm up, a loaded phase (with CPU and connection counters), a serial phase. */
-async function measureRound({ row, task, servers, settings }: { row: Row; task: Task; servers: RowServers; settings: Settings }): Promise<void> {
-  const phase = (concurrency: number, seconds: number) => runLoad({ concurrency, durationMs: seconds * 1000, maxRequests: MAX_REQUESTS_PER_PHASE, task });
-  if (settings.warmupSeconds > 0) await phase(settings.concurrency, settings.warmupSeconds);
+async function measureRound({ row, driver, servers, settings }: { row: Row; driver: RoundDriver; servers: RowServers; settings: Settings }): Promise<void> {
+  const nodePhase = (concurrency: number, seconds: number) =>
+    runLoad({ concurrency, durationMs: seconds * 1000, maxRequests: MAX_REQUESTS_PER_PHASE, task: driver.task });
+  const phase = (concurrency: number, seconds: number) =>
+    driver.wrk
+      ? runWrk({ wrk: driver.wrk.path, request: driver.wrk.request, connections: concurrency, seconds, timeoutMs: REQUEST_TIMEOUT_MS })
+      : nodePhase(concurrency, seconds);
+  // The warm-up only warms (JIT, connections): the Node generator does it, as wrk runs whole seconds only.
+  if (settings.warmupSeconds > 0) await nodePhase(settings.concurrency, settings.warmupSeconds);
 
   const stats = () => Promise.all([servers.upstream.stats(), servers.middle?.stats() ?? Promise.resolve(null)]);
   const [upBefore, midBefore] = await stats();
-  const cpuBefore = process.cpuUsage();
+  const cpuBefore = loadgenCpuMs();
   const loaded = await phase(settings.concurrency, settings.seconds / settings.rounds);
-  const cpuLoadgen = process.cpuUsage(cpuBefore);
+  const cpuLoadgen = loadgenCpuMs() - cpuBefore;
   const [upAfter, midAfter] = await stats();
   merge(row.loaded, loaded);
   row.roundRps.push(loaded.completed / (loaded.elapsedMs / 1000));
-  row.cpuMs.loadgen += (cpuLoadgen.user + cpuLoadgen.system) / 1000;
+  row.cpuMs.loadgen += cpuLoadgen;
   row.cpuMs.upstream += upAfter.cpuMs - upBefore.cpuMs;
   row.connections.upstream += upAfter.connections - upBefore.connections;
   if (midBefore && midAfter) {
@@ -179,8 +220,11 @@ function summarize(row: Row): Summary {
 
 function report(rows: Row[], settings: Settings): string {
   const summaries = new Map(rows.map((r) => [r.workload.id, summarize(r)]));
+  // Ratios compare rows of one load generator: a Node-driven row with the Node-driven proxy.
+  const baseRow = (row: Row, via: "direct" | "proxy") =>
+    rows.find((r) => r.workload.via === via && r.workload.kind === row.workload.kind && r.generator === row.generator);
   const baseline = (row: Row, via: "direct" | "proxy") => {
-    const base = rows.find((r) => r.workload.via === via && r.workload.kind === row.workload.kind);
+    const base = baseRow(row, via);
     return base ? (summaries.get(base.workload.id) ?? null) : null;
   };
   const diff = (a: number, b: number | undefined) => (b === undefined ? null : a - b);
@@ -193,6 +237,7 @@ function report(rows: Row[], settings: Settings): string {
     const errors = row.loaded.errors + row.serial.errors;
     return [
       name(row),
+      row.generator,
       fmt(s.rps, 0),
       `${fmt(Math.min(...row.roundRps), 0)}–${fmt(Math.max(...row.roundRps), 0)}`,
       ratio(direct ? s.rps / direct.rps : null),
@@ -225,7 +270,7 @@ function report(rows: Row[], settings: Settings): string {
 
   const perRequest = (row: Row, ms: number | null) => (ms === null || row.loaded.completed === 0 ? null : (ms * 1000) / row.loaded.completed);
   const cost = rows.map((row) => {
-    const proxy = rows.find((r) => r.workload.via === "proxy" && r.workload.kind === row.workload.kind);
+    const proxy = baseRow(row, "proxy");
     const middle = perRequest(row, row.cpuMs.middle);
     const proxyMiddle = proxy ? perRequest(proxy, proxy.cpuMs.middle) : null;
     return [
@@ -249,14 +294,22 @@ function report(rows: Row[], settings: Settings): string {
     `${new Date().toISOString()} · Node ${process.version} · ${cpus.length} × ${cpus[0]?.model.trim() ?? "cpu"} · ` +
       `per row: concurrency ${settings.concurrency} for ${settings.seconds} s, then concurrency 1 for ${settings.serialSeconds} s, ` +
       `split over ${settings.rounds} interleaved rounds (each after a ${settings.warmupSeconds} s warm-up) · ` +
-      `upstream answers ${STREAM_CHUNKS} words (${STREAM_CHUNKS} SSE chunks + a finish chunk + [DONE] when streamed)`,
+      `upstream answers ${STREAM_CHUNKS} words (${STREAM_CHUNKS} SSE chunks + a finish chunk + [DONE] when streamed) · ` +
+      `load generator: ${settings.loadgen === "wrk" ? "wrk (one thread) where a row is one HTTP request, Node otherwise" : "Node for every row"} · ` +
+      `servers ${settings.loader === "tsx" ? "through tsx's loader" : "compiled (dist/)"} · load average before the run ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
     "",
     `## Throughput and latency at concurrency ${settings.concurrency}`,
     "",
     "Ratios compare with the direct and bare-proxy rows of the same kind (whole vs streamed); req/s per round shows the noise. " +
       "Latencies in ms from request start to the last byte; TTFC is to the first content chunk; +p50/+p99 are added vs direct.",
     "",
-    table(["row", "req/s", "req/s per round", "× direct", "× bare proxy", "p50", "p99", "+p50", "+p99", "TTFC p50", "TTFC p99", "errors"], throughput),
+    table(
+      ["row", "load gen", "req/s", "req/s per round", "× direct", "× bare proxy", "p50", "p99", "+p50", "+p99", "TTFC p50", "TTFC p99", "errors"],
+      throughput,
+    ),
     "",
     "## Unloaded latency (concurrency 1)",
     "",
@@ -266,7 +319,7 @@ function report(rows: Row[], settings: Settings): string {
     "",
     `## Cost per request (concurrency ${settings.concurrency} phase)`,
     "",
-    "CPU time (user + system, all threads) per completed request of each process, in µs; the middle hop is the bare proxy or the gateway, " +
+    "CPU time (user + system, all threads, from /proc) per completed request of each process, in µs; the middle hop is the bare proxy or the gateway, " +
       "with the kernel's (system) share, and × bare proxy compares its CPU per request with the proxy's. Then the TCP connections each server accepted during the phase.",
     "",
     table(
@@ -325,9 +378,24 @@ function figures(rows: Row[]): Map<string, RowFigures> {
   for (const row of rows) {
     const s = summarize(row);
     const cpuPerReq = row.cpuMs.middle === null || row.loaded.completed === 0 ? null : (row.cpuMs.middle * 1000) / row.loaded.completed;
-    out.set(row.workload.id, { rps: s.rps, s50: s.s50, sttfc50: s.sttfc50, cpuPerReq });
+    out.set(row.workload.id, { rps: s.rps, s50: s.s50, s99: s.s99, sttfc50: s.sttfc50, cpuPerReq });
   }
   return out;
+}
+
+function startupReport(startup: StartupResult[]): string {
+  if (startup.length === 0) return "";
+  return [
+    "## Startup",
+    "",
+    "A fresh `node` process until the server's startup line (it listens), wall time and the process's CPU time (all threads), ms; median of the runs, then each run.",
+    "",
+    table(
+      ["how", "wall ms", "CPU ms", "runs (wall)"],
+      startup.map((r) => [r.how, fmt(r.wallMs, 0), fmt(r.cpuMs, 0), r.runs.map((v) => fmt(v, 0)).join(" / ")]),
+    ),
+    "",
+  ].join("\n");
 }
 
 function targetsReport(results: TargetResult[], memory: MemoryResults): string {
@@ -346,7 +414,7 @@ function targetsReport(results: TargetResult[], memory: MemoryResults): string {
   ]);
   const soaked = memory.soak;
   return [
-    "## Targets (issue 8)",
+    "## Targets (issues 8 and 21)",
     "",
     table(
       ["target", "compared", "measured", "bound", "verdict"],
@@ -396,6 +464,10 @@ async function main(): Promise<void> {
   });
 
   log(`starting upstream, proxy, gateways${settings.peers ? " and Portkey" : ""}; then ${workloads.length} rows × ~${perRow.toFixed(1)} s`);
+  const wrk = settings.loadgen === "wrk" ? ensureWrk(log) : null;
+  // Timed first, before the load: each start is a fresh process, compiled and through tsx.
+  const startup = settings.startupRuns > 0 ? await measureStartup(settings.startupRuns, log) : [];
+  const loader = settings.loader;
   const upstream = await forkServer({ role: "upstream" });
   servers.push(upstream);
   if (settings.cpuProfDir) mkdirSync(settings.cpuProfDir, { recursive: true });
@@ -403,15 +475,18 @@ async function main(): Promise<void> {
   const [proxy, gateway, gatewayKeys] = await Promise.all([
     // The bare proxy is profiled too: its profile is the floor the gateway's is read against.
     forkServer({ role: "proxy", upstream: upstream.url, nodeFlags: profile }),
-    forkServer({ role: "gateway", upstream: upstream.url, nodeFlags: ["--expose-gc", ...profile] }),
-    forkServer({ role: "gateway-keys", upstream: upstream.url, nodeFlags: ["--expose-gc", ...profile] }),
+    forkServer({ role: "gateway", upstream: upstream.url, nodeFlags: ["--expose-gc", ...profile], loader }),
+    forkServer({ role: "gateway-keys", upstream: upstream.url, nodeFlags: ["--expose-gc", ...profile], loader }),
   ]);
   servers.push(proxy, gateway, gatewayKeys);
   const peer = settings.peers ? await startPortkey(process.env, log) : null;
   if (peer) servers.push(peer);
   process.env.BENCH_REDIS_PREFIX = `languru-bench-${process.pid}`;
   const replicas = settings.redis
-    ? await Promise.all([forkServer({ role: "gateway-redis", upstream: upstream.url }), forkServer({ role: "gateway-redis", upstream: upstream.url })])
+    ? await Promise.all([
+        forkServer({ role: "gateway-redis", upstream: upstream.url, loader }),
+        forkServer({ role: "gateway-redis", upstream: upstream.url, loader }),
+      ])
     : null;
   if (replicas) servers.push(...replicas);
   const targets: Targets = {
@@ -436,6 +511,7 @@ async function main(): Promise<void> {
   const rows = workloads.map((workload) => ({
     row: {
       workload,
+      generator: wrk && workload.wrk ? "wrk" : "node",
       loaded: emptyLoad(),
       serial: emptyLoad(),
       roundRps: [],
@@ -443,6 +519,7 @@ async function main(): Promise<void> {
       connections: { middle: null, upstream: 0 },
     } satisfies Row as Row,
     prepared: workload.prepare(context),
+    wrkRequest: wrk && workload.wrk ? { path: wrk, request: workload.wrk(targets) } : null,
     servers: { upstream, middle: middleOf[workload.via] },
   }));
   let memory: MemoryResults = { slow: [], soak: null };
@@ -450,9 +527,9 @@ async function main(): Promise<void> {
     for (let round = 1; round <= settings.rounds; round++) {
       // Every other round runs backwards, so that a slow drift of the machine hits all rows alike.
       const order = round % 2 === 1 ? rows : [...rows].reverse();
-      for (const { row, prepared, servers: rowServers } of order) {
-        log(`round ${round}/${settings.rounds}: ${row.workload.id}`);
-        await measureRound({ row, task: prepared.task, servers: rowServers, settings });
+      for (const { row, prepared, wrkRequest, servers: rowServers } of order) {
+        log(`round ${round}/${settings.rounds}: ${row.workload.id} (${row.generator})`);
+        await measureRound({ row, driver: { task: prepared.task, wrk: wrkRequest }, servers: rowServers, settings });
       }
     }
     memory = await measureMemory(settings, gateway, gatewayKeys);
@@ -463,7 +540,7 @@ async function main(): Promise<void> {
   for (const { row } of rows) if (row.loaded.firstError) log(`${row.workload.id}: ${row.loaded.errors} errors, first: ${row.loaded.firstError}`);
   const measured = rows.map((r) => r.row);
   const results = evaluateTargets(figures(measured), memory);
-  process.stdout.write(`${report(measured, settings)}\n${targetsReport(results, memory)}`);
+  process.stdout.write(`${report(measured, settings)}\n${startupReport(startup)}${targetsReport(results, memory)}`);
   mkdirSync(resolve(settings.jsonPath, ".."), { recursive: true });
   writeFileSync(
     settings.jsonPath,
@@ -473,7 +550,9 @@ async function main(): Promise<void> {
         node: process.version,
         cpus: os.cpus().length,
         settings: { ...settings, only: settings.only ? [...settings.only] : null },
+        loadavg: os.loadavg(),
         targets: results.map((r) => ({ ...r, verdict: r.pass === null ? null : r.pass ? "PASS" : "MISS" })),
+        startup,
         rows: Object.fromEntries(figures(measured)),
         memory,
       },

@@ -1,6 +1,12 @@
-/** Forks the bench's server processes (`child.ts`) and talks to them over IPC. */
-import { fork, type ChildProcess } from "node:child_process";
+/**
+ * Forks the bench's server processes (`child.ts`, compiled as `npm start` compiles the server, or
+ * through tsx's loader with BENCH_LOADER=tsx to see what compiling buys) and talks to them over
+ * IPC; their CPU time is read from `/proc`, so asking costs them nothing.
+ */
+import { execFileSync, fork, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { compiledEntry } from "../scripts/build-server.js";
 import { isChildMessage, type ChildMessage, type Role } from "./protocol.js";
 
 /** Counters of one server process. */
@@ -21,6 +27,7 @@ export interface ServerStats {
 export interface ServerProcess {
   role: Role;
   url: string;
+  pid: number;
   /** With keys on: an API key made for the bench. */
   key: string | null;
   /** Counters; `gc` runs a full collection first (gateways are forked with --expose-gc). */
@@ -31,7 +38,43 @@ export interface ServerProcess {
   kill(): void;
 }
 
-const childEntry = fileURLToPath(new URL("./child.ts", import.meta.url));
+const childSource = fileURLToPath(new URL("./child.ts", import.meta.url));
+
+/** How the server processes run: `compiled` (the default, as shipped) or `tsx` (the TypeScript through tsx's loader). */
+export type Loader = "compiled" | "tsx";
+
+/** The entry to fork and the node flags it needs, for `loader`. */
+async function childEntry(loader: Loader): Promise<{ entry: string; execArgv: string[] }> {
+  if (loader === "tsx") return { entry: childSource, execArgv: ["--import", "tsx"] };
+  const compiled = await compiledEntry("bench-child", "bench");
+  if (!compiled) throw new Error("cannot compile bench/child.ts: esbuild is not installed");
+  return { entry: fileURLToPath(compiled), execArgv: [] };
+}
+
+let ticksPerSecond: number | null = null;
+
+/**
+ * CPU time of a process from `/proc/<pid>/stat`, in ms: user + system, the system part, and that of
+ * its children that exited (wrk's runs, for the runner itself); null where there is no /proc.
+ */
+export function procCpuMs(pid: number | "self"): { cpuMs: number; systemMs: number; childrenMs: number } | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  ticksPerSecond ??= Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+  const ms = (ticks: number) => (ticks * 1000) / (ticksPerSecond ?? 100);
+  // The command name (field 2) may hold spaces: fields are counted after its closing parenthesis
+  // (so field 14, utime, is index 11; then stime, cutime, cstime).
+  const [user, system, childrenUser, childrenSystem] = stat
+    .slice(stat.lastIndexOf(")") + 2)
+    .split(" ")
+    .slice(11, 15)
+    .map(Number) as [number, number, number, number];
+  return { cpuMs: ms(user + system), systemMs: ms(system), childrenMs: ms(childrenUser + childrenSystem) };
+}
 
 /** Waits for the next message of `type` from `child`, or rejects after `timeoutMs`. */
 function nextMessage<T extends ChildMessage["type"]>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
@@ -59,13 +102,16 @@ export interface ForkOptions {
   upstream?: string;
   /** Extra node flags for this process (e.g. `--cpu-prof`). */
   nodeFlags?: string[];
+  /** Compiled (default) or through tsx. */
+  loader?: Loader;
 }
 
-/** Forks one server process (inheriting tsx's loader flags) and resolves once it listens. */
+/** Forks one server process and resolves once it listens. */
 export async function forkServer(options: ForkOptions): Promise<ServerProcess> {
   const args = options.upstream ? [options.role, options.upstream] : [options.role];
-  const child = fork(childEntry, args, {
-    execArgv: [...process.execArgv, ...(options.nodeFlags ?? [])],
+  const { entry, execArgv } = await childEntry(options.loader ?? "compiled");
+  const child = fork(entry, args, {
+    execArgv: [...execArgv, ...(options.nodeFlags ?? [])],
     stdio: ["ignore", "ignore", "inherit", "ipc"],
     env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? "warn" },
   });
@@ -76,13 +122,16 @@ export async function forkServer(options: ForkOptions): Promise<ServerProcess> {
   return {
     role: options.role,
     url,
+    pid: child.pid ?? 0,
     key: key ?? null,
     stats(gc = false) {
       const next = queue.then(async () => {
         const reply = nextMessage(child, "stats", 30_000);
         child.send({ type: "stats", gc });
         const { connections, cpuMs, systemMs, rssBytes, heapUsedBytes } = await reply;
-        return { connections, cpuMs, systemMs, rssBytes, heapUsedBytes };
+        // /proc's counters, read after the reply: the same clock before and after a phase.
+        const proc = child.pid ? procCpuMs(child.pid) : null;
+        return { connections, rssBytes, heapUsedBytes, cpuMs: proc?.cpuMs ?? cpuMs, systemMs: proc?.systemMs ?? systemMs };
       });
       queue = next.catch(() => undefined);
       return next;

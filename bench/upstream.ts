@@ -5,6 +5,8 @@
  */
 import { createServer, type Server } from "node:http";
 
+/** The model whose streams arrive as one write (the tRPC door takes no unknown request fields, so a field cannot ask for it). */
+export const BURST_MODEL = "bench-burst";
 /** How many content chunks a streamed answer has (plus one final chunk with `finish_reason`). */
 export const STREAM_CHUNKS = 20;
 /** The long answer's chunks: a request with `max_tokens: 64` gets it. */
@@ -55,6 +57,8 @@ const render = (words: number, usage: boolean): string[] => [
 ];
 const framesBy = new Map<string, string[]>();
 for (const words of [STREAM_CHUNKS, LONG_STREAM_CHUNKS]) for (const usage of [false, true]) framesBy.set(`${words}/${usage}`, render(words, usage));
+// The same frames as one buffer, for the burst pattern.
+const burstOf = new Map([...framesBy.values()].map((frames) => [frames, Buffer.from(frames.join(""))]));
 
 /** What the fake reads from a request body. */
 interface Asked {
@@ -63,15 +67,25 @@ interface Asked {
   usage: boolean;
   /** `bench_delay_ms`: a pause between frames, for the slow-stream memory rows. */
   delayMs: number;
+  /** Model `bench-burst` (or `bench_burst: true`): every frame in one write, as a fast or cached upstream (or any under load) sends them. */
+  burst: boolean;
 }
 
 function asked(body: string): Asked {
-  const parsed = JSON.parse(body) as { stream?: unknown; max_tokens?: unknown; stream_options?: { include_usage?: unknown }; bench_delay_ms?: unknown };
+  const parsed = JSON.parse(body) as {
+    stream?: unknown;
+    max_tokens?: unknown;
+    stream_options?: { include_usage?: unknown };
+    bench_delay_ms?: unknown;
+    bench_burst?: unknown;
+    model?: unknown;
+  };
   return {
     stream: parsed.stream === true,
     words: parsed.max_tokens === LONG_STREAM_CHUNKS ? LONG_STREAM_CHUNKS : STREAM_CHUNKS,
     usage: parsed.stream_options?.include_usage === true,
     delayMs: typeof parsed.bench_delay_ms === "number" ? Math.min(10_000, Math.max(0, parsed.bench_delay_ms)) : 0,
+    burst: parsed.bench_burst === true || parsed.model === BURST_MODEL,
   };
 }
 
@@ -100,6 +114,7 @@ export async function startUpstream(): Promise<Server> {
       // One frame per event-loop turn, so frames leave as separate writes like a real token stream
       // (without a timer delay, which would hide the gateway's cost behind sleeping).
       const frames = framesBy.get(`${ask.words}/${ask.usage}`) ?? [];
+      if (ask.burst) return void res.end(burstOf.get(frames));
       let next = 0;
       const writeNext = () => {
         if (res.destroyed) return;

@@ -11,13 +11,17 @@ import superjson from "superjson";
 import { createLanguruClient, type ChatCompletionRequestInput } from "../client/index.js";
 import type { AppRouter } from "../server/doors/trpc/routers/_app.js";
 import { http, keepAliveAgent, sseParser, type Task, type TaskResult } from "./load.js";
-import { ANSWER, LONG_ANSWER, LONG_STREAM_CHUNKS } from "./upstream.js";
+import { ANSWER, BURST_MODEL, LONG_ANSWER, LONG_STREAM_CHUNKS } from "./upstream.js";
+import type { WrkRequest } from "./wrk.js";
 
 /** Which hop sits between the load generator and the upstream. */
 export type Via = "direct" | "proxy" | "gateway" | "gateway-keys" | "gateway-redis" | "peer";
 
-/** What is asked: a whole completion, a 20-chunk stream, or a 64-chunk stream. */
-export type Kind = "whole" | "sse" | "sse64";
+/**
+ * What is asked: a whole completion, a 20-chunk stream, a 64-chunk stream whose frames arrive one
+ * per event-loop turn, or the same 64 frames in one upstream write (a burst).
+ */
+export type Kind = "whole" | "sse" | "sse64" | "burst64";
 
 /** The base URLs of the running servers (and the bench's API key for the keys-on gateway). */
 export interface Targets {
@@ -58,6 +62,8 @@ export interface Workload {
   peer?: boolean;
   /** Rows on the Redis replicas run only with REDIS_URL set. */
   redis?: boolean;
+  /** The request as wrk sends it: rows that are one plain HTTP request run under wrk; the others (tRPC over WebSocket, two-step streams) under the Node generator. */
+  wrk?: (targets: Targets) => WrkRequest;
   prepare(context: WorkloadContext): Prepared;
 }
 
@@ -74,6 +80,10 @@ const ECHO_REQUEST: ChatCompletionRequestInput = { ...REQUEST, model: "echo", me
 const restBody = JSON.stringify(REQUEST);
 const restStreamBody = JSON.stringify({ ...REQUEST, stream: true });
 const restLongStreamBody = JSON.stringify({ ...REQUEST, max_tokens: LONG_STREAM_CHUNKS, stream: true });
+// Model `bench-burst`: the fake upstream writes all 64 frames at once.
+const BURST_REQUEST: ChatCompletionRequestInput = { ...REQUEST, model: BURST_MODEL, max_tokens: LONG_STREAM_CHUNKS };
+const LONG_REQUEST: ChatCompletionRequestInput = { ...REQUEST, max_tokens: LONG_STREAM_CHUNKS };
+const restBurstBody = JSON.stringify({ ...BURST_REQUEST, stream: true });
 const echoBody = JSON.stringify(ECHO_REQUEST);
 const echoStreamBody = JSON.stringify({ ...ECHO_REQUEST, stream: true });
 // superjson's wire form of a plain JSON object is `{"json": value}`.
@@ -299,19 +309,19 @@ function sdkComplete(keys = false): Workload["prepare"] {
 }
 
 /** `client.chat.stream`: the typed SDK's stream over its default transport, whatever that is. */
-function sdkStream(keys = false): Workload["prepare"] {
+function sdkStream(keys = false, request: ChatCompletionRequestInput = REQUEST, answer = ANSWER): Workload["prepare"] {
   return ({ targets, timeoutMs }) => {
     const client = sdkClient(targets, keys);
     return {
       task: async (): Promise<TaskResult> => {
         let firstChunkAt: number | null = null;
         let text = "";
-        for await (const chunk of client.chat.stream(REQUEST, { signal: AbortSignal.timeout(timeoutMs) })) {
+        for await (const chunk of client.chat.stream(request, { signal: AbortSignal.timeout(timeoutMs) })) {
           const piece = chunk.choices[0]?.delta.content ?? "";
           if (piece !== "") firstChunkAt ??= performance.now();
           text += piece;
         }
-        expectAnswer(text);
+        expectAnswer(text, answer);
         return { firstChunkAt };
       },
       dispose: () => undefined,
@@ -350,16 +360,43 @@ const peerBase = (targets: Targets) => {
   return targets.peer;
 };
 
+/** wrk's request: a POST of `body` to `<base>/v1/chat/completions` (or `path`). */
+const wrkPost =
+  (base: (t: Targets) => string, body: string, authorization?: (t: Targets) => string, path = "/v1/chat/completions") =>
+  (t: Targets): WrkRequest => ({ url: new URL(path, base(t)).toString(), body, authorization: authorization?.(t) });
+const upstreamOf = (t: Targets) => t.upstream;
+const proxyOf = (t: Targets) => t.proxy;
+const gatewayOf = (t: Targets) => t.gateway;
+const gatewayKeysOf = (t: Targets) => t.gatewayKeys;
+const bearer = (t: Targets) => `Bearer ${t.apiKey}`;
+
 /** Every row, in the order the tables print them. */
 export const WORKLOADS: Workload[] = [
-  { id: "direct", label: "direct → upstream", stream: false, kind: "whole", via: "direct", prepare: (c) => restComplete({ base: c.targets.upstream })(c) },
-  { id: "proxy", label: "bare node:http proxy", stream: false, kind: "whole", via: "proxy", prepare: (c) => restComplete({ base: c.targets.proxy })(c) },
+  {
+    id: "direct",
+    label: "direct → upstream",
+    stream: false,
+    kind: "whole",
+    via: "direct",
+    wrk: wrkPost(upstreamOf, restBody),
+    prepare: (c) => restComplete({ base: c.targets.upstream })(c),
+  },
+  {
+    id: "proxy",
+    label: "bare node:http proxy",
+    stream: false,
+    kind: "whole",
+    via: "proxy",
+    wrk: wrkPost(proxyOf, restBody),
+    prepare: (c) => restComplete({ base: c.targets.proxy })(c),
+  },
   {
     id: "rest",
     label: "Languru REST `/v1/chat/completions`",
     stream: false,
     kind: "whole",
     via: "gateway",
+    wrk: wrkPost(gatewayOf, restBody),
     prepare: (c) => restComplete({ base: c.targets.gateway })(c),
   },
   {
@@ -368,7 +405,33 @@ export const WORKLOADS: Workload[] = [
     stream: false,
     kind: "whole",
     via: "gateway-keys",
+    wrk: wrkPost(gatewayKeysOf, restBody, bearer),
     prepare: (c) => restComplete({ base: c.targets.gatewayKeys, headers: keyHeaders(c.targets) })(c),
+  },
+  // The same three rows under the Node load generator, side by side with wrk's.
+  {
+    id: "direct-node",
+    label: "direct → upstream (Node load generator)",
+    stream: false,
+    kind: "whole",
+    via: "direct",
+    prepare: (c) => restComplete({ base: c.targets.upstream })(c),
+  },
+  {
+    id: "proxy-node",
+    label: "bare node:http proxy (Node load generator)",
+    stream: false,
+    kind: "whole",
+    via: "proxy",
+    prepare: (c) => restComplete({ base: c.targets.proxy })(c),
+  },
+  {
+    id: "rest-node",
+    label: "Languru REST (Node load generator)",
+    stream: false,
+    kind: "whole",
+    via: "gateway",
+    prepare: (c) => restComplete({ base: c.targets.gateway })(c),
   },
   {
     id: "trpc-sdk",
@@ -387,7 +450,15 @@ export const WORKLOADS: Workload[] = [
     prepare: sdkComplete(true),
   },
   { id: "trpc-raw-ws", label: "Languru tRPC mutation, raw WebSocket", stream: false, kind: "whole", via: "gateway", prepare: trpcSocketComplete() },
-  { id: "trpc-raw", label: "Languru tRPC mutation, raw HTTP", stream: false, kind: "whole", via: "gateway", prepare: trpcRawComplete() },
+  {
+    id: "trpc-raw",
+    label: "Languru tRPC mutation, raw HTTP",
+    stream: false,
+    kind: "whole",
+    via: "gateway",
+    wrk: wrkPost(gatewayOf, trpcBody, undefined, "/trpc/chat.completions"),
+    prepare: trpcRawComplete(),
+  },
   { id: "trpc-httplink", label: "Languru tRPC mutation, tRPC `httpLink`", stream: false, kind: "whole", via: "gateway", prepare: trpcHttpLinkComplete() },
   {
     id: "peer",
@@ -398,14 +469,31 @@ export const WORKLOADS: Workload[] = [
     peer: true,
     prepare: (c) => restComplete({ base: peerBase(c.targets), headers: peerHeaders(c.targets) })(c),
   },
-  { id: "direct-sse", label: "direct → upstream (SSE)", stream: true, kind: "sse", via: "direct", prepare: (c) => restStream({ base: c.targets.upstream })(c) },
-  { id: "proxy-sse", label: "bare node:http proxy (SSE)", stream: true, kind: "sse", via: "proxy", prepare: (c) => restStream({ base: c.targets.proxy })(c) },
+  {
+    id: "direct-sse",
+    label: "direct → upstream (SSE)",
+    stream: true,
+    kind: "sse",
+    via: "direct",
+    wrk: wrkPost(upstreamOf, restStreamBody),
+    prepare: (c) => restStream({ base: c.targets.upstream })(c),
+  },
+  {
+    id: "proxy-sse",
+    label: "bare node:http proxy (SSE)",
+    stream: true,
+    kind: "sse",
+    via: "proxy",
+    wrk: wrkPost(proxyOf, restStreamBody),
+    prepare: (c) => restStream({ base: c.targets.proxy })(c),
+  },
   {
     id: "rest-sse",
     label: "Languru REST `stream: true`",
     stream: true,
     kind: "sse",
     via: "gateway",
+    wrk: wrkPost(gatewayOf, restStreamBody),
     prepare: (c) => restStream({ base: c.targets.gateway })(c),
   },
   {
@@ -414,6 +502,7 @@ export const WORKLOADS: Workload[] = [
     stream: true,
     kind: "sse",
     via: "gateway-keys",
+    wrk: wrkPost(gatewayKeysOf, restStreamBody, bearer),
     prepare: (c) => restStream({ base: c.targets.gatewayKeys, headers: keyHeaders(c.targets) })(c),
   },
   { id: "trpc-sdk-sse", label: "Languru tRPC `client.chat.stream` (SDK default transport)", stream: true, kind: "sse", via: "gateway", prepare: sdkStream() },
@@ -448,35 +537,91 @@ export const WORKLOADS: Workload[] = [
   },
   {
     id: "direct-sse64",
-    label: "direct → upstream (SSE, 64 chunks)",
+    label: "direct → upstream (SSE, 64 chunks, one per turn)",
     stream: true,
     kind: "sse64",
     via: "direct",
+    wrk: wrkPost(upstreamOf, restLongStreamBody),
     prepare: (c) => restStream({ base: c.targets.upstream, body: restLongStreamBody, answer: LONG_ANSWER })(c),
   },
   {
     id: "proxy-sse64",
-    label: "bare node:http proxy (SSE, 64 chunks)",
+    label: "bare node:http proxy (SSE, 64 chunks, one per turn)",
     stream: true,
     kind: "sse64",
     via: "proxy",
+    wrk: wrkPost(proxyOf, restLongStreamBody),
     prepare: (c) => restStream({ base: c.targets.proxy, body: restLongStreamBody, answer: LONG_ANSWER })(c),
   },
   {
     id: "rest-sse64",
-    label: "Languru REST `stream: true`, 64 chunks",
+    label: "Languru REST `stream: true`, 64 chunks, one per turn",
     stream: true,
     kind: "sse64",
     via: "gateway",
+    wrk: wrkPost(gatewayOf, restLongStreamBody),
     prepare: (c) => restStream({ base: c.targets.gateway, body: restLongStreamBody, answer: LONG_ANSWER })(c),
   },
   {
     id: "rest-sse64-keys",
-    label: "Languru REST `stream: true`, 64 chunks, keys on",
+    label: "Languru REST `stream: true`, 64 chunks, one per turn, keys on",
     stream: true,
     kind: "sse64",
     via: "gateway-keys",
+    wrk: wrkPost(gatewayKeysOf, restLongStreamBody, bearer),
     prepare: (c) => restStream({ base: c.targets.gatewayKeys, body: restLongStreamBody, headers: keyHeaders(c.targets), answer: LONG_ANSWER })(c),
+  },
+  {
+    id: "trpc-sdk-sse64",
+    label: "Languru tRPC `client.chat.stream`, 64 chunks, one per turn",
+    stream: true,
+    kind: "sse64",
+    via: "gateway",
+    prepare: sdkStream(false, LONG_REQUEST, LONG_ANSWER),
+  },
+  {
+    id: "direct-burst64",
+    label: "direct → upstream (SSE, 64 chunks in one write)",
+    stream: true,
+    kind: "burst64",
+    via: "direct",
+    wrk: wrkPost(upstreamOf, restBurstBody),
+    prepare: (c) => restStream({ base: c.targets.upstream, body: restBurstBody, answer: LONG_ANSWER })(c),
+  },
+  {
+    id: "proxy-burst64",
+    label: "bare node:http proxy (SSE, 64 chunks in one write)",
+    stream: true,
+    kind: "burst64",
+    via: "proxy",
+    wrk: wrkPost(proxyOf, restBurstBody),
+    prepare: (c) => restStream({ base: c.targets.proxy, body: restBurstBody, answer: LONG_ANSWER })(c),
+  },
+  {
+    id: "rest-burst64",
+    label: "Languru REST `stream: true`, 64 chunks in one write",
+    stream: true,
+    kind: "burst64",
+    via: "gateway",
+    wrk: wrkPost(gatewayOf, restBurstBody),
+    prepare: (c) => restStream({ base: c.targets.gateway, body: restBurstBody, answer: LONG_ANSWER })(c),
+  },
+  {
+    id: "rest-burst64-keys",
+    label: "Languru REST `stream: true`, 64 chunks in one write, keys on",
+    stream: true,
+    kind: "burst64",
+    via: "gateway-keys",
+    wrk: wrkPost(gatewayKeysOf, restBurstBody, bearer),
+    prepare: (c) => restStream({ base: c.targets.gatewayKeys, body: restBurstBody, headers: keyHeaders(c.targets), answer: LONG_ANSWER })(c),
+  },
+  {
+    id: "trpc-sdk-burst64",
+    label: "Languru tRPC `client.chat.stream`, 64 chunks in one write",
+    stream: true,
+    kind: "burst64",
+    via: "gateway",
+    prepare: sdkStream(false, BURST_REQUEST, LONG_ANSWER),
   },
   {
     id: "rest-echo",
@@ -485,6 +630,7 @@ export const WORKLOADS: Workload[] = [
     kind: "whole",
     via: "gateway",
     extra: true,
+    wrk: wrkPost(gatewayOf, echoBody),
     prepare: (c) => restComplete({ base: c.targets.gateway, body: echoBody })(c),
   },
   {
@@ -494,6 +640,7 @@ export const WORKLOADS: Workload[] = [
     kind: "sse",
     via: "gateway",
     extra: true,
+    wrk: wrkPost(gatewayOf, echoStreamBody),
     prepare: (c) => restStream({ base: c.targets.gateway, body: echoStreamBody })(c),
   },
 ];

@@ -4,14 +4,15 @@
  */
 import type { ServerResponse } from "node:http";
 import { ServiceUnavailableError, type ChatCompletionChunk } from "../../../shared/index.js";
-import { coalesceWrites } from "../../lib/coalesce-writes.js";
 import { jsonTextOf } from "../../providers/json-text.js";
 import { asLanguruError } from "./respond.js";
 
 /**
  * Writes a chunk stream to the response, honouring backpressure; never throws. The headers go out
  * with the first frame (one write, not two): the service only hands over a stream whose first
- * chunk already arrived. A stream cut by `shutdown` says so, instead of looking like an upstream failure.
+ * chunk already arrived. The frames of one event-loop turn go out as one write (`FrameBatch`): an
+ * upstream read that carried many frames costs one HTTP chunk and one syscall, not one per frame.
+ * A stream cut by `shutdown` says so, instead of looking like an upstream failure.
  */
 export async function writeChunkStream(
   res: ServerResponse,
@@ -27,29 +28,65 @@ export async function writeChunkStream(
     // Tells nginx-style proxies not to buffer the stream.
     "x-accel-buffering": "no",
   });
+  const batch = new FrameBatch(res);
   try {
     for await (const chunk of chunks) {
       if (res.destroyed) return;
-      await writeFrame(res, jsonTextOf(chunk));
+      if (batch.add(jsonTextOf(chunk))) await drainedOrClosed(res);
     }
   } catch (err) {
     if (res.destroyed) return;
     const error = shutdown?.aborted ? shuttingDown() : asLanguruError(err);
-    await writeFrame(res, JSON.stringify(error.toBody()));
+    batch.add(JSON.stringify(error.toBody()));
   }
   if (res.destroyed) return;
-  coalesceWrites(res.socket);
-  res.end("data: [DONE]\n\n");
+  res.end(batch.take() + DONE);
+}
+
+const DONE = "data: [DONE]\n\n";
+
+// A turn's frames are held up to this size; past it they are written at once (a huge read is not held whole).
+const BATCH_BYTES = 64 * 1024;
+
+/**
+ * The frames of this event-loop turn, written together when the turn ends (`setImmediate`): the
+ * chunks of one upstream read all pass the pipeline within one turn, so they leave as one write;
+ * a frame that arrives alone leaves at the end of its own turn, as it did when each was written.
+ */
+class FrameBatch {
+  private text = "";
+  private scheduled = false;
+  private readonly flush = () => {
+    this.scheduled = false;
+    const text = this.take();
+    if (text !== "" && !this.res.destroyed) this.res.write(text);
+  };
+
+  constructor(private readonly res: ServerResponse) {}
+
+  /** Adds one frame; true when the caller must wait for `drain` before adding more. */
+  add(data: string): boolean {
+    // JSON.stringify never emits a raw newline (and kept upstream text is single-line), so one `data:` line holds the payload.
+    this.text += `data: ${data}\n\n`;
+    if (this.text.length >= BATCH_BYTES) return !this.res.write(this.take());
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+    // A write at the end of an earlier turn filled the socket: wait before piling up more.
+    return this.res.writableNeedDrain;
+  }
+
+  /** The frames not written yet (now the caller's to write). */
+  take(): string {
+    const text = this.text;
+    this.text = "";
+    return text;
+  }
 }
 
 function shuttingDown(): ServiceUnavailableError {
   return new ServiceUnavailableError("The gateway is shutting down; send the request again.", { code: "shutting_down", headers: { "retry-after": "1" } });
-}
-
-// JSON.stringify never emits a raw newline, so one `data:` line holds the whole payload.
-async function writeFrame(res: ServerResponse, data: string): Promise<void> {
-  coalesceWrites(res.socket);
-  if (!res.write(`data: ${data}\n\n`)) await drainedOrClosed(res);
 }
 
 // Both listeners go once either fires: a long stream waits many times, and `events.once` would
