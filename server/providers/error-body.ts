@@ -15,6 +15,7 @@
  * Only the named fields are read; nothing else of the body is relayed.
  */
 import { isRecord } from "../../shared/index.js";
+import { parseJson } from "./answer.js";
 
 /** An upstream's error, as read from its body. */
 export interface UpstreamErrorFields {
@@ -98,12 +99,4 @@ function htmlTitle(html: string): string {
 
 function decodeEntities(text: string): string {
   return text.replace(/&(amp|lt|gt|quot|#39);/g, (_, name: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" })[name] ?? "");
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }

@@ -12,7 +12,7 @@ import { createTransport, type UpstreamResponse } from "./transport.js";
 import { forwardedClientHeaders } from "./relayed-headers.js";
 import type { Provider, UpstreamCallOptions, UpstreamRequest } from "./types.js";
 import { UpstreamAnswerError, UpstreamUnreachableError, fromUpstreamError } from "./upstream-errors.js";
-import { readText } from "../lib/read-text.js";
+import { abortedCall, parseJson, readAnswer } from "./answer.js";
 import { keepJsonText } from "./json-text.js";
 import { errorFieldsOf, errorFieldsOfText } from "./error-body.js";
 
@@ -30,7 +30,7 @@ export function createOpenAICompatibleProvider(settings: ProviderSettings): Prov
   });
   const identity = { name: settings.name, secrets: [settings.apiKey] };
   const forwarded = (settings.forwardHeaders ?? []).map((name) => name.toLowerCase());
-  const failure = (err: unknown, signal: AbortSignal) => fromUpstreamError(signal.aborted ? aborted(settings.name) : err, identity);
+  const failure = (err: unknown, signal: AbortSignal) => fromUpstreamError(signal.aborted ? abortedCall(settings.name) : err, identity);
 
   // Sends the request; settles with a 2xx response, or throws the upstream's error mapped.
   const open = async (body: string, signal: AbortSignal, call: UpstreamCallOptions | undefined): Promise<UpstreamResponse> => {
@@ -249,32 +249,8 @@ function asCompletion(result: unknown, provider: string): ChatCompletion {
   throw new UpstreamError(`upstream '${provider}' answered with something that is not a chat completion`);
 }
 
-// An answer over the limit, or cut short, is not read further: its connection is closed. A cut is
-// not an error of ours to word for the client (`failure` maps it to a generic 502, details logged).
-function readAnswer(res: UpstreamResponse, limit: number): Promise<string> {
-  return readText(res.body, limit, {
-    tooLarge: () => new UpstreamError(`upstream answer larger than ${limit} bytes`),
-    cut: () => new Error("the upstream closed its answer before the end"),
-  }).catch((err: unknown) => {
-    res.body.destroy();
-    throw err;
-  });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 function isEventStream(contentType: string | undefined): boolean {
   return contentType?.toLowerCase().startsWith("text/event-stream") === true;
-}
-
-function aborted(name: string): UpstreamError {
-  return new UpstreamError(`request to upstream '${name}' was aborted`, { code: "aborted" });
 }
 
 /** The upstream request body as the provider sends it. */

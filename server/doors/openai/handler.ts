@@ -9,8 +9,8 @@ import { keyFromHeaders, type Access, type Caller } from "../../access/index.js"
 import type { ChatService } from "../../chat/service.js";
 import type { RequestRecord } from "../../observability/request.js";
 import { visibleModels } from "../../chat/visible-models.js";
-import type { RouteInfo } from "../../routing/router.js";
-import { withUpstreamHeaders } from "../../providers/relayed-headers.js";
+import { decodeSegment } from "../../lib/decode-segment.js";
+import { servedHeaders } from "../served-headers.js";
 import { readJsonBody } from "../../http-body/read-json.js";
 import { sendError, sendJson } from "./respond.js";
 import { writeChunkStream } from "./sse.js";
@@ -54,10 +54,10 @@ export function createRestHandler(options: RestOptions) {
     const call = { signal: controller.signal, caller, record, clientHeaders: req.headers };
     if (parsed.data.stream === true) {
       const { value, route, headers, upstreamHeaders } = await chat.stream(parsed.data, call);
-      await writeChunkStream(res, value, withUpstreamHeaders({ ...headers, ...routeHeaders(route) }, upstreamHeaders), options.shutdown);
+      await writeChunkStream(res, value, servedHeaders({ route, headers, upstreamHeaders }), options.shutdown);
     } else {
       const { value, route, headers, upstreamHeaders } = await chat.complete(parsed.data, call);
-      sendJson(res, 200, value, withUpstreamHeaders({ ...headers, ...routeHeaders(route) }, upstreamHeaders));
+      sendJson(res, 200, value, servedHeaders({ route, headers, upstreamHeaders }));
     }
   };
 
@@ -94,23 +94,10 @@ export function createRestHandler(options: RestOptions) {
       }
       const caller = await authenticate(req, route.audience);
       record?.noteCaller(caller);
-      await route.handle(req, res, safeDecode(route.path.exec(path)?.[1] ?? ""), caller, record);
+      await route.handle(req, res, decodeSegment(route.path.exec(path)?.[1] ?? ""), caller, record);
     } catch (err) {
       sendError(res, err, record);
     }
     return true;
   };
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-/** Which deployment answered, after how many tries. */
-function routeHeaders(route: RouteInfo): Record<string, string> {
-  return { "x-languru-model": route.model, "x-languru-model-deployment": route.deployment, "x-languru-attempts": String(route.attempts) };
 }

@@ -5,6 +5,7 @@
 import type { ServerResponse } from "node:http";
 import { ServiceUnavailableError, type ChatCompletionChunk } from "../../../shared/index.js";
 import { jsonTextOf } from "../../providers/json-text.js";
+import { drainedOrClosed } from "../../lib/write-stream.js";
 import { asLanguruError } from "./respond.js";
 
 /**
@@ -87,18 +88,4 @@ class FrameBatch {
 
 function shuttingDown(): ServiceUnavailableError {
   return new ServiceUnavailableError("The gateway is shutting down; send the request again.", { code: "shutting_down", headers: { "retry-after": "1" } });
-}
-
-// Both listeners go once either fires: a long stream waits many times, and `events.once` would
-// leave the loser behind on each wait (MaxListenersExceededWarning, and memory, on a slow reader).
-function drainedOrClosed(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
 }
