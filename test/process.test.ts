@@ -2,9 +2,11 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { completion, fail, startFakeUpstream, stream } from "./helpers/fake-upstream.js";
+import { compiledEntry } from "../scripts/build-server.js";
 import { killProcesses, startProcess } from "./helpers/process.js";
 
 afterEach(() => killProcesses());
@@ -19,7 +21,10 @@ describe("server process", () => {
   });
 
   it("refuses to start on a bad config, naming the field", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+    // The compiled entry, as `startProcess` runs it (which waits for a startup line this run never logs).
+    const entry = await compiledEntry("main");
+    if (!entry) throw new Error("the server cannot be compiled here: esbuild is not installed");
+    const child = spawn(process.execPath, [fileURLToPath(entry)], {
       env: { ...process.env, PORT: "not-a-port", LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -55,7 +55,9 @@ const LINGER_MAX_MS = 5_000;
 export function guardBody(req: IncomingMessage, res: ServerResponse, bounds: BodyTimeouts, budget?: BodyBudget): LanguruError | null {
   if (!hasBody(req) || req.complete) return null;
   const socket = req.socket;
-  // Until the body is read, an early response (a refusal) closes the connection; a normal one keeps it alive.
+  // Until the body is read, an early response (a refusal) closes the connection; a normal one keeps
+  // it alive only if the client asked so (`Connection: close` and HTTP/1.0 made Node's value false).
+  const keepAlive = res.shouldKeepAlive;
   res.shouldKeepAlive = false;
   const share = budget ? reserve(req, budget) : 0;
   if (share > 0 && budget) {
@@ -78,7 +80,7 @@ export function guardBody(req: IncomingMessage, res: ServerResponse, bounds: Bod
   req.once("end", () => {
     watching.delete(watch);
     if (socket.destroySoon !== lingerInstead) socket.destroySoon = lingerInstead;
-    if (!res.headersSent) res.shouldKeepAlive = true;
+    if (!res.headersSent) res.shouldKeepAlive = keepAlive;
   });
   req.once("close", () => watching.delete(watch));
   // Refused, the body is discarded as after any early answer (the lingering close above).

@@ -34,7 +34,6 @@ export async function writeEventStream(
     ...options.headers,
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
-    connection: "keep-alive",
     "x-accel-buffering": "no",
   });
   const pinger = startPinger(res, options.pingMs ?? PING_MS);

@@ -21,7 +21,6 @@ export function openEvents(res: ServerResponse, headers: Record<string, string>)
     ...headers,
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
-    connection: "keep-alive",
     // Tells nginx-style proxies not to buffer the stream.
     "x-accel-buffering": "no",
   });
