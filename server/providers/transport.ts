@@ -8,6 +8,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { requestTargetOf } from "./request-target.js";
 
 /** What an upstream answered: status, headers, and the body still to be read. */
 export interface UpstreamResponse {
@@ -18,7 +19,7 @@ export interface UpstreamResponse {
 
 /** Options of one POST. */
 export interface PostOptions {
-  /** Path below the base URL, e.g. `/chat/completions`. */
+  /** Path below the base URL, e.g. `/chat/completions`; its own query joins the base URL's (`request-target.ts`). */
   path: string;
   body: string;
   signal: AbortSignal;
@@ -64,7 +65,7 @@ export function createTransport(options: TransportOptions): Transport {
   };
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   const send = secure ? httpsRequest : httpRequest;
-  const prefix = base.pathname.replace(/\/+$/, "");
+  const requestTarget = requestTargetOf(base);
   const target = { protocol: base.protocol, hostname: base.hostname.replace(/^\[|\]$/g, ""), port: base.port || undefined, agent };
   const common = lowerCased(options.headers);
   const getHeaders = { ...common, accept: "application/json" };
@@ -72,7 +73,7 @@ export function createTransport(options: TransportOptions): Transport {
   const exchange = (method: string, path: string, headers: OutgoingHttpHeaders, signal: AbortSignal, body?: string) =>
     new Promise<UpstreamResponse>((resolve, reject) => {
       if (signal.aborted) return reject(abortError(signal));
-      const req = send({ ...target, method, path: `${prefix}${path}${base.search}`, headers });
+      const req = send({ ...target, method, path: requestTarget(path), headers });
       // One listener for the whole exchange, instead of the `signal` option (which also attaches
       // end-of-stream watchers to the request): an abort destroys the request, its socket with it.
       const onAbort = () => req.destroy(abortError(signal));
