@@ -85,7 +85,7 @@ export function createGateway(config: Config): Gateway {
   };
   // Aborted when the shutdown grace is over: REST streams still running end with an error frame.
   const shutdown = new AbortController();
-  // One listener per open REST request, each removed when its response closes: no bound applies.
+  // One listener per HTTP door (doors/abort-on-leave.ts fans out to its calls), and the tRPC streams'.
   setMaxListeners(0, shutdown.signal);
   const rest = createRestHandler({ chat: served, access, bodyLimitBytes: config.bodyLimitBytes, shutdown: shutdown.signal });
   const anthropic = createAnthropicHandler({ chat: served, access, bodyLimitBytes: config.bodyLimitBytes, shutdown: shutdown.signal });

@@ -34,6 +34,7 @@ import {
 import { bootOf, newBootId, newGenerationId } from "./generation-ids.js";
 import { jsonTextOf, keepJsonText } from "../providers/json-text.js";
 import { settledWithin } from "../lib/settled-within.js";
+import { CallAbortController } from "../lib/call-abort.js";
 import type { ChatService } from "./service.js";
 
 export type { ChunkBatch } from "./generation-mirror.js";
@@ -86,7 +87,7 @@ interface Generation {
   wakeScheduled: boolean;
   state: "running" | "done" | "failed" | "cancelled";
   error: LanguruError | null;
-  controller: AbortController;
+  controller: CallAbortController;
   /** Where each local follower stands: the first chunk it has not taken yet. */
   cursors: Set<Cursor>;
   wake: Set<() => void>;
@@ -125,7 +126,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
   // Every id this store makes carries it: an unknown id of another boot is from before a restart.
   const boot = newBootId();
   // Starts waiting for their first chunk: not followable yet, but shutdown must stop them too.
-  const starting = new Set<AbortController>();
+  const starting = new Set<CallAbortController>();
   let closed = false;
 
   const notify = (gen: Generation) => {
@@ -214,7 +215,7 @@ export function createGenerationStore(options: GenerationStoreOptions): Generati
 
   return {
     async start(request, caller, signal, record, startOptions = {}) {
-      const controller = new AbortController();
+      const controller = new CallAbortController();
       if (closed) controller.abort();
       const stopStart = () => controller.abort();
       signal?.addEventListener("abort", stopStart, { once: true });

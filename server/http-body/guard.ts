@@ -72,17 +72,19 @@ export function guardBody(req: IncomingMessage, res: ServerResponse, bounds: Bod
   }
   // The bytes read since the request began (its body, and some of its head): no listener per chunk.
   const watch: Watch = { req, res, socket, bounds, started: Date.now(), bytesBefore: socket.bytesRead };
-  const lingerInstead = socket.destroySoon;
-  socket.destroySoon = () => linger(req, socket);
+  lingerWhileReading(socket as GuardedSocket, req);
   watching.add(watch);
   sweeper ??= setInterval(sweep, CHECK_EVERY_MS).unref();
 
   req.once("end", () => {
     watching.delete(watch);
-    if (socket.destroySoon !== lingerInstead) socket.destroySoon = lingerInstead;
+    doneReading(socket as GuardedSocket, req);
     if (!res.headersSent) res.shouldKeepAlive = keepAlive;
   });
-  req.once("close", () => watching.delete(watch));
+  req.once("close", () => {
+    watching.delete(watch);
+    doneReading(socket as GuardedSocket, req);
+  });
   // Refused, the body is discarded as after any early answer (the lingering close above).
   return share < 0 ? busy(budget) : null;
 }
@@ -157,6 +159,37 @@ function refuseSlow(res: ServerResponse, socket: Socket, why: string): void {
   const payload = JSON.stringify(error.toBody());
   res.writeHead(408, { "content-type": "application/json", "content-length": Buffer.byteLength(payload), connection: "close" });
   res.end(payload, () => socket.destroy());
+}
+
+/*
+ * The lingering close hooks the socket's `destroySoon` (what Node calls to close after an answer
+ * that does not keep the connection). One function per process is installed once per socket, and
+ * the request whose body is unread rides on the socket under a symbol, cleared when the body ends.
+ * Not a closure per request stored on the socket: a long-lived socket holding a fresh closure each
+ * request kept every request's objects alive through V8's young-generation collections (~1 MB
+ * promoted per scavenge in the bench, 2-5 ms pauses instead of ~0.2).
+ */
+const READING = Symbol("languru.bodyBeingRead");
+const PLAIN_DESTROY_SOON = Symbol("languru.plainDestroySoon");
+
+type GuardedSocket = Socket & { [READING]?: IncomingMessage | null; [PLAIN_DESTROY_SOON]?: () => void };
+
+function lingerWhileReading(socket: GuardedSocket, req: IncomingMessage): void {
+  if (socket.destroySoon !== lingeringDestroySoon) {
+    socket[PLAIN_DESTROY_SOON] = socket.destroySoon;
+    socket.destroySoon = lingeringDestroySoon;
+  }
+  socket[READING] = req;
+}
+
+function doneReading(socket: GuardedSocket, req: IncomingMessage): void {
+  if (socket[READING] === req) socket[READING] = null;
+}
+
+function lingeringDestroySoon(this: GuardedSocket): void {
+  const req = this[READING];
+  if (req) linger(req, this);
+  else this[PLAIN_DESTROY_SOON]?.call(this);
 }
 
 // The answer is out; half-close, then discard what the client is still sending, within bounds.

@@ -7,6 +7,7 @@
 import { LanguruError, TimeoutError } from "../../shared/index.js";
 import type { TimeoutSettings } from "../config.js";
 import { CallerAbortedError } from "./caller-aborted.js";
+import { CallAbortController } from "../lib/call-abort.js";
 
 /** Timeouts of one attempt after the provider's bound was folded in. */
 export interface AttemptLimits {
@@ -32,7 +33,8 @@ type Phase = "connect" | "first token" | "idle";
 
 /** Aborts an attempt on a timeout or when the caller leaves. */
 export class AttemptTimers {
-  private readonly controller = new AbortController();
+  // Not Node's AbortController: see call-abort.ts (one per attempt, on the hot path).
+  private readonly controller = new CallAbortController();
   private readonly total: NodeJS.Timeout;
   private phase: NodeJS.Timeout | null = null;
   /** False while a slow consumer holds a chunk: that wait is not the upstream's silence. */

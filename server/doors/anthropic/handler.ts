@@ -16,6 +16,7 @@ import { visibleModels } from "../../chat/visible-models.js";
 import type { RequestRecord } from "../../observability/request.js";
 import { rawMessageOf, withMessagesBody } from "../../providers/messages-body.js";
 import { servedHeaders } from "../served-headers.js";
+import { abortOnLeave } from "../abort-on-leave.js";
 import { readJsonBody } from "../../http-body/read-json.js";
 import { sendJson } from "../openai/respond.js";
 import { COUNT_HEADER, countTokens } from "./count-tokens.js";
@@ -99,16 +100,4 @@ export function createAnthropicHandler(options: AnthropicDoorOptions) {
       sendAnthropicError(res, err, record);
     }
   };
-}
-
-// The client leaving (closing the socket before we finished) stops the upstream request and its spend; so does the shutdown's cut.
-function abortOnLeave(res: ServerResponse, shutdown: AbortSignal | undefined): AbortSignal {
-  const controller = new AbortController();
-  const stopped = () => controller.abort();
-  shutdown?.addEventListener("abort", stopped, { once: true });
-  res.once("close", () => {
-    shutdown?.removeEventListener("abort", stopped);
-    if (!res.writableFinished) controller.abort();
-  });
-  return controller.signal;
 }

@@ -11,6 +11,7 @@ import type { RequestRecord } from "../../observability/request.js";
 import { visibleModels } from "../../chat/visible-models.js";
 import { decodeSegment } from "../../lib/decode-segment.js";
 import { servedHeaders } from "../served-headers.js";
+import { abortOnLeave } from "../abort-on-leave.js";
 import { readJsonBody } from "../../http-body/read-json.js";
 import { sendError, sendJson } from "./respond.js";
 import { writeChunkStream } from "./sse.js";
@@ -43,15 +44,7 @@ export function createRestHandler(options: RestOptions) {
   const completions: Handler = async (req, res, _param, caller, record) => {
     const parsed = ChatCompletionRequest.safeParse(await readJsonBody(req, options.bodyLimitBytes));
     if (!parsed.success) throw fromZodError(parsed.error);
-    const controller = new AbortController();
-    const stopped = () => controller.abort();
-    options.shutdown?.addEventListener("abort", stopped, { once: true });
-    res.once("close", () => {
-      options.shutdown?.removeEventListener("abort", stopped);
-      // The client leaving (closing the socket before we finished) stops the upstream request and its spend.
-      if (!res.writableFinished) controller.abort();
-    });
-    const call = { signal: controller.signal, caller, record, clientHeaders: req.headers };
+    const call = { signal: abortOnLeave(res, options.shutdown), caller, record, clientHeaders: req.headers };
     if (parsed.data.stream === true) {
       const { value, route, headers, upstreamHeaders } = await chat.stream(parsed.data, call);
       await writeChunkStream(res, value, servedHeaders({ route, headers, upstreamHeaders }), options.shutdown);

@@ -11,6 +11,7 @@ import type { ChatService } from "../../chat/service.js";
 import type { RequestRecord } from "../../observability/request.js";
 import { decodeSegment } from "../../lib/decode-segment.js";
 import { servedHeaders } from "../served-headers.js";
+import { abortOnLeave } from "../abort-on-leave.js";
 import { readJsonBody } from "../../http-body/read-json.js";
 import { asLanguruError, sendError, sendJson } from "../openai/respond.js";
 import { openEvents } from "./events.js";
@@ -61,15 +62,7 @@ export function createResponsesHandler(options: ResponsesDoorOptions) {
       return kept ? response : { ...response, store: false };
     };
 
-    const controller = new AbortController();
-    const stopped = () => controller.abort();
-    options.shutdown?.addEventListener("abort", stopped, { once: true });
-    res.once("close", () => {
-      options.shutdown?.removeEventListener("abort", stopped);
-      // The client leaving stops the upstream request and its spend.
-      if (!res.writableFinished) controller.abort();
-    });
-    const call = { signal: controller.signal, caller, record, clientHeaders: req.headers };
+    const call = { signal: abortOnLeave(res, options.shutdown), caller, record, clientHeaders: req.headers };
     if (request.stream === true) {
       const streamed = { ...chatRequest, stream: true, stream_options: { include_usage: true } };
       const { value, route, headers, upstreamHeaders } = await chat.stream(streamed, call);
