@@ -3,6 +3,7 @@
  * messages (eventsource-parser does the framing: CR/LF variants, multi-line `data`, comments).
  * Synchronous on purpose: the caller's loop over the body yields chunks itself, one async layer less.
  */
+import { StringDecoder } from "node:string_decoder";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 
 /** One SSE message. */
@@ -22,7 +23,16 @@ const NONE: SseMessage[] = [];
 
 /** A splitter for one body; throws from `push` when one event outgrows the buffer bound. */
 export function sseSplitter(): SseSplitter {
-  const decoder = new TextDecoder();
+  // Node's StringDecoder, not TextDecoder: both keep a character split across reads whole and
+  // replace bad bytes with U+FFFD, but TextDecoder goes through ICU, ~7x slower on a 64-frame read.
+  const decoder = new StringDecoder("utf8");
+  let first = true;
+  // The stream's leading byte-order mark is not part of the first field (TextDecoder dropped it too).
+  const decode = (text: string) => {
+    if (!first || text === "") return text;
+    first = false;
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  };
   let out: SseMessage[] = NONE;
   let failure: Error | null = null;
   const parser = createParser({
@@ -43,11 +53,11 @@ export function sseSplitter(): SseSplitter {
   };
   return {
     push(bytes) {
-      parser.feed(decoder.decode(bytes, { stream: true }));
+      parser.feed(decode(decoder.write(bytes)));
       return take();
     },
     end() {
-      parser.feed(decoder.decode());
+      parser.feed(decode(decoder.end()));
       return take();
     },
   };
