@@ -270,6 +270,7 @@ const Env = AccessEnv.extend(ObservabilityEnv.shape).extend({
   // OpenAI keeps stored responses 30 days.
   LANGURU_RESPONSES_TTL_DAYS: z.coerce.number().positive().default(30),
   LANGURU_RESPONSES_MAX_BYTES: z.coerce.number().int().positive().default(DEFAULT_RESPONSES_SETTINGS.maxBytes),
+  LANGURU_RESPONSES_MAX_TOTAL_BYTES: z.coerce.number().int().positive().default(DEFAULT_RESPONSES_SETTINGS.maxTotalBytes),
   LANGURU_RESPONSES_MEMORY_BYTES: z.coerce.number().int().positive().default(DEFAULT_RESPONSES_SETTINGS.memoryBytes),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().default("https://api.openai.com/v1"),
@@ -360,6 +361,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...DEFAULT_RESPONSES_SETTINGS,
       ttlMs: daysToMs(e.LANGURU_RESPONSES_TTL_DAYS),
       maxBytes: e.LANGURU_RESPONSES_MAX_BYTES,
+      maxTotalBytes: e.LANGURU_RESPONSES_MAX_TOTAL_BYTES,
       memoryBytes: e.LANGURU_RESPONSES_MEMORY_BYTES,
     },
     configPath: e.LANGURU_CONFIG,

@@ -19,6 +19,7 @@
  * upstream's count.
  */
 import type { ChatCompletionRequest, ChatMessage } from "../../shared/index.js";
+import { nonTextPartTokens } from "./part-tokens.js";
 
 type CountTokens = (text: string) => number;
 let countTokens: CountTokens | null = null;
@@ -26,8 +27,6 @@ let countTokens: CountTokens | null = null;
 // OpenAI's accounting: every message costs a few tokens of framing, and the reply is primed with 3.
 const PER_MESSAGE = 3;
 const REPLY_PRIMING = 3;
-// Images, audio and files are priced by the upstream in ways text cannot predict; a low-detail image is 85.
-const PER_NON_TEXT_PART = 85;
 // BPE cost grows with the square of a slice; 512 characters cost well under a millisecond.
 const SLICE_CHARS = 512;
 // Characters of one request tokenized exactly; the rest counts one token per UTF-8 byte.
@@ -114,8 +113,12 @@ function messageTokens(message: ChatMessage, counter: TokenCounter): number {
   if (typeof content === "string") total += counter.count(content);
   else if (Array.isArray(content)) {
     for (const part of content as unknown[]) {
-      const text = typeof part === "object" && part !== null && "text" in part ? (part as { text: unknown }).text : undefined;
-      total += typeof text === "string" ? counter.count(text) : PER_NON_TEXT_PART;
+      if (typeof part !== "object" || part === null) continue;
+      const { text, refusal } = part as { text?: unknown; refusal?: unknown };
+      if (typeof text === "string") total += counter.count(text);
+      else if (typeof refusal === "string") total += counter.count(refusal);
+      // Images, audio and files: bounds by kind (part-tokens.ts).
+      else total += nonTextPartTokens(part as Record<string, unknown>);
     }
   }
   if ("tool_calls" in message && message.tool_calls) total += counter.count(safeJson(message.tool_calls));

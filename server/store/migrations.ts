@@ -3,6 +3,7 @@
  * `languru_migrations`; append new entries, never edit applied ones. Times are epoch milliseconds
  * in both dialects, so rows read back the same from either.
  */
+import { responsesTotalMigration } from "./responses-total.js";
 
 /** One schema change. */
 export interface Migration {
@@ -106,4 +107,5 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX languru_responses_expires_at ON languru_responses (expires_at);`,
   },
+  responsesTotalMigration,
 ];

@@ -1,17 +1,23 @@
-/** Stored responses in SQLite, on the store's own connection and statement cache (table `languru_responses`, migration 2). */
+/** Stored responses in SQLite, on the store's own connection and statement cache (table `languru_responses`, migrations 2 and 3). */
 import type { ResponseRecords } from "./responses.js";
+import { TOTAL_SQL, evictOldestRows, evictSql } from "./responses-total.js";
 import type { Statements } from "./sqlite-driver.js";
+
+const EVICT_SQL = evictSql((n) => `?${n}`);
 
 /** The stored responses of a SQLite store. */
 export function sqliteResponses(sql: Statements): ResponseRecords {
   return {
     async put(row) {
+      // An upsert, not INSERT OR REPLACE: the rows REPLACE deletes fire no delete trigger, and the running total would drift.
       sql.run(
-        "INSERT OR REPLACE INTO languru_responses (id, owner, created_at, expires_at, body) VALUES (?, ?, ?, ?, ?)",
+        `INSERT INTO languru_responses (id, owner, created_at, expires_at, bytes, body) VALUES (?, ?, ?, ?, ?, ?)
+          ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, created_at = excluded.created_at, expires_at = excluded.expires_at, bytes = excluded.bytes, body = excluded.body`,
         row.id,
         row.owner,
         row.createdAt,
         row.expiresAt,
+        row.bytes,
         row.body,
       );
     },
@@ -28,5 +34,14 @@ export function sqliteResponses(sql: Statements): ResponseRecords {
     async sweep(now) {
       sql.run("DELETE FROM languru_responses WHERE expires_at <= ?", now);
     },
+    evictOldest: (maxBytes, keep) =>
+      evictOldestRows(
+        {
+          total: async () => sql.get<{ bytes: number }>(TOTAL_SQL)?.bytes ?? 0,
+          evictBatch: async (max, kept) => sql.all(EVICT_SQL, max, kept).length,
+        },
+        maxBytes,
+        keep,
+      ),
   };
 }

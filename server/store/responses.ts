@@ -1,7 +1,8 @@
 /**
  * Stored responses of the Responses door (`store: true`): one row per response, its JSON as text,
- * readable only by the key that made it and only until it expires. SQLite and PostgreSQL implement
- * it over the store's own connection (responses-sqlite.ts, responses-postgres.ts).
+ * readable only by the key that made it and only until it expires, and all of them together bounded
+ * in bytes (the oldest out first). SQLite and PostgreSQL implement it over the store's own
+ * connection (responses-sqlite.ts, responses-postgres.ts), with a running total (responses-total.ts).
  */
 
 /** One stored response. */
@@ -16,6 +17,8 @@ export interface StoredResponseRow {
   expiresAt: number;
   /** The JSON the door keeps (the response and its conversation). */
   body: string;
+  /** UTF-8 bytes of `body`, as the door's bounds count them (measured once, by the door). */
+  bytes: number;
 }
 
 /** The stored responses. */
@@ -27,4 +30,9 @@ export interface ResponseRecords {
   delete(id: string, owner: string): Promise<boolean>;
   /** Deletes the rows expired by `now`. */
   sweep(now: number): Promise<void>;
+  /**
+   * Deletes the oldest rows (in memory: the least recently used), never `keep`, until the bodies
+   * together are at most `maxBytes`. Cheap when under the bound: one read of a running total.
+   */
+  evictOldest(maxBytes: number, keep: string): Promise<void>;
 }

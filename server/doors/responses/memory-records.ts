@@ -10,17 +10,21 @@ export function memoryResponseRecords(bounds: { entries: number; bytes: number }
   // A Map iterates in insertion order: re-inserting on read makes its first key the least recently used.
   const rows = new Map<string, StoredResponseRow>();
   let held = 0;
+  // The bodies' UTF-8 bytes, as the total cap counts them in every store (`held` is what they cost the heap).
+  let stored = 0;
   const forget = (id: string) => {
     const row = rows.get(id);
     if (!row) return;
     rows.delete(id);
     held -= bodyBytes(row);
+    stored -= row.bytes;
   };
   return {
     async put(row) {
       forget(row.id);
       rows.set(row.id, row);
       held += bodyBytes(row);
+      stored += row.bytes;
       while (rows.size > bounds.entries || held > bounds.bytes) forget(rows.keys().next().value as string);
     },
     async get(id, owner, now) {
@@ -42,6 +46,12 @@ export function memoryResponseRecords(bounds: { entries: number; bytes: number }
     },
     async sweep(now) {
       for (const [id, row] of rows) if (row.expiresAt <= now) forget(id);
+    },
+    async evictOldest(maxBytes, keep) {
+      for (const id of rows.keys()) {
+        if (stored <= maxBytes) return;
+        if (id !== keep) forget(id);
+      }
     },
   };
 }

@@ -2,7 +2,8 @@
  * What `store: true` keeps of a response: the Response object (for `GET /v1/responses/{id}`) and
  * its conversation as Chat Completions messages (for `previous_response_id`), scoped to the key
  * that made it, for `ttlMs`, and only when the two together are at most `maxBytes`; a bigger one
- * is served but not kept, and says so with `store: false`.
+ * is served but not kept, and says so with `store: false`. All of them together are at most
+ * `maxTotalBytes`: each save evicts the oldest others past it.
  */
 import { ServiceUnavailableError, type ChatMessage } from "../../../shared/index.js";
 import type { Caller } from "../../access/index.js";
@@ -51,14 +52,19 @@ export function createResponseStore(records: ResponseRecords, settings: Response
   return {
     async save(owner, stored) {
       const body = JSON.stringify(stored);
-      if (Buffer.byteLength(body) > settings.maxBytes) return false;
+      const bytes = Buffer.byteLength(body);
+      // One bigger than the total cap could only be kept by evicting it at once: it is served unstored, as an oversized one.
+      if (bytes > settings.maxBytes || bytes > settings.maxTotalBytes) return false;
       const at = now();
+      const id = stored.response.id;
       try {
-        await records.put({ id: stored.response.id, owner, createdAt: at, expiresAt: at + settings.ttlMs, body });
+        await records.put({ id, owner, createdAt: at, expiresAt: at + settings.ttlMs, body, bytes });
       } catch (err) {
         log.warn({ err: { message: (err as Error).message } }, "storing a response failed; it is served unstored");
         return false;
       }
+      // Awaited, so the cap holds once the response is served; a failure leaves this one kept, and the next save evicts again.
+      await records.evictOldest(settings.maxTotalBytes, id).catch((err: Error) => log.warn({ err: { message: err.message } }, "evicting old responses failed"));
       sweep(at);
       return true;
     },
