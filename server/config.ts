@@ -8,6 +8,7 @@ import { z } from "zod";
 import { formatPath } from "../shared/validation.js";
 import { AccessEnv, PricesConfig, accessConfigFrom, type AccessConfig } from "./access/config.js";
 import { DEFAULT_RESPONSES_SETTINGS, daysToMs, type ResponsesSettings } from "./doors/responses/settings.js";
+import { DEFAULT_WEBSOCKET_LIMITS, type WebSocketLimits } from "./doors/trpc/ws/limits.js";
 
 // Credentials, framing and hop-by-hop headers are the gateway's to set on an upstream call, never a client's.
 const UNFORWARDABLE = new Set([
@@ -210,6 +211,8 @@ export interface Config {
   observability: ObservabilitySettings;
   /** Bounds of the Responses door's stored responses (`LANGURU_RESPONSES_*`); the defaults when absent. */
   responses?: ResponsesSettings;
+  /** Caps of the tRPC WebSocket door (`LANGURU_WS_*`); the defaults when absent. */
+  webSocket?: WebSocketLimits;
   /** The config file, if any, so that SIGHUP can read it again. */
   configPath?: string;
 }
@@ -272,6 +275,19 @@ const Env = AccessEnv.extend(ObservabilityEnv.shape).extend({
   LANGURU_RESPONSES_MAX_BYTES: z.coerce.number().int().positive().default(DEFAULT_RESPONSES_SETTINGS.maxBytes),
   LANGURU_RESPONSES_MAX_TOTAL_BYTES: z.coerce.number().int().positive().default(DEFAULT_RESPONSES_SETTINGS.maxTotalBytes),
   LANGURU_RESPONSES_MEMORY_BYTES: z.coerce.number().int().positive().default(DEFAULT_RESPONSES_SETTINGS.memoryBytes),
+  LANGURU_WS_CALLS_IN_FLIGHT: z.coerce.number().int().positive().default(DEFAULT_WEBSOCKET_LIMITS.callsInFlight),
+  LANGURU_WS_CALLS_WITHOUT_KEY: z.coerce.number().int().positive().default(DEFAULT_WEBSOCKET_LIMITS.callsWithoutKey),
+  // At least the 1 MiB at which a socket's streams wait: a socket is only ever cut once over it.
+  LANGURU_WS_SOCKET_QUEUE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024, "use at least 1048576 (1 MiB)")
+    .default(DEFAULT_WEBSOCKET_LIMITS.socketQueueBytes),
+  LANGURU_WS_TOTAL_QUEUE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024, "use at least 1048576 (1 MiB)")
+    .default(DEFAULT_WEBSOCKET_LIMITS.totalQueueBytes),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().default("https://api.openai.com/v1"),
   OPENAI_MODELS: z.string().default("gpt-4o-mini,gpt-4o,gpt-4.1-mini,gpt-4.1"),
@@ -363,6 +379,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBytes: e.LANGURU_RESPONSES_MAX_BYTES,
       maxTotalBytes: e.LANGURU_RESPONSES_MAX_TOTAL_BYTES,
       memoryBytes: e.LANGURU_RESPONSES_MEMORY_BYTES,
+    },
+    webSocket: {
+      callsInFlight: e.LANGURU_WS_CALLS_IN_FLIGHT,
+      callsWithoutKey: e.LANGURU_WS_CALLS_WITHOUT_KEY,
+      socketQueueBytes: e.LANGURU_WS_SOCKET_QUEUE_BYTES,
+      totalQueueBytes: e.LANGURU_WS_TOTAL_QUEUE_BYTES,
     },
     configPath: e.LANGURU_CONFIG,
   };

@@ -132,7 +132,15 @@ export function createGateway(config: Config): Gateway {
       });
     });
   });
-  const sockets = attachWebSocketDoor({ server, router: appRouter, createContext: contexts.ws, maxPayloadBytes: config.bodyLimitBytes, origin: corsOrigin });
+  const sockets = attachWebSocketDoor({
+    server,
+    router: appRouter,
+    createContext: contexts.ws,
+    maxPayloadBytes: config.bodyLimitBytes,
+    origin: corsOrigin,
+    limits: config.webSocket,
+    refused: (reason) => ops.metrics.wsRefused(reason),
+  });
   // Streams can be long and quiet between tokens; the SSE pings and our own timeouts bound them instead.
   server.requestTimeout = 0;
 

@@ -11,6 +11,7 @@
  * process. Token counts that are not counts are not counted, and anything else is logged.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { WS_REFUSAL_REASONS, type WsRefusalReason } from "../doors/trpc/ws/refusals.js";
 import { log } from "../log.js";
 import type { RequestFacts } from "./request.js";
 
@@ -89,6 +90,7 @@ export class GatewayMetrics {
   private readonly completionTokens: Counter<"model">;
   private readonly retries: Counter<"model">;
   private readonly fallbacks: Counter<"model">;
+  private readonly wsRefusals: Counter<"reason">;
 
   constructor(sources: GaugeSources) {
     const registers = [this.registry];
@@ -152,6 +154,14 @@ export class GatewayMetrics {
       labelNames: ["deployment"],
       registers,
     });
+    this.wsRefusals = new Counter({
+      name: "languru_ws_refusals_total",
+      help: `WebSocket door: messages and calls refused and sockets cut, by reason (${WS_REFUSAL_REASONS.join(", ")})`,
+      labelNames: ["reason"],
+      registers,
+    });
+    // Every reason from the start: a rate over a series that appears only at its first refusal misses it.
+    for (const reason of WS_REFUSAL_REASONS) this.wsRefusals.inc({ reason }, 0);
     new Gauge({
       name: "languru_streams_in_flight",
       help: "Streamed completions open now, by door",
@@ -205,6 +215,11 @@ export class GatewayMetrics {
   /** Counts a deployment entering cooldown. */
   cooldown(deployment: string): void {
     this.cooldowns.inc({ deployment: this.deploymentLabels.of(deployment) });
+  }
+
+  /** Counts a refusal of the WebSocket door (its reasons are a fixed set). */
+  wsRefused(reason: WsRefusalReason): void {
+    this.wsRefusals.inc({ reason });
   }
 
   /** Counts one finished request; never throws (see above). */

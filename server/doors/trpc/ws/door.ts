@@ -3,8 +3,9 @@
  * One socket carries every call and stream of a client (no per-call HTTP round trip, no input in a
  * URL, the key in the `connectionParams` message). Shutdown closes idle sockets at once and lets
  * sockets with open streams finish until the grace runs out. What a socket may cost is bounded
- * before tRPC sees it: per message (`ws-message-gate.ts`), per call (`ws-call-bounds.ts`) and in
- * what it has queued for a client that does not read (`ws-queue.ts`).
+ * before tRPC sees it: per message (`message-gate.ts`), per call (`call-bounds.ts`) and in what it
+ * has queued for a client that does not read (`queue.ts`), with the caps of `limits.ts`; each
+ * refusal is told to `refused` (the gateway counts it in `languru_ws_refusals_total`).
  */
 import type { Server } from "node:http";
 import type { Duplex } from "node:stream";
@@ -15,8 +16,10 @@ import { coalesceWrites } from "../../../lib/coalesce-writes.js";
 import type { Context, SocketInfo } from "../context.js";
 import { callBounds, type CallBounds } from "./call-bounds.js";
 import { batchSplicingEncoder } from "./encoder.js";
+import { DEFAULT_WEBSOCKET_LIMITS, type WebSocketLimits } from "./limits.js";
 import { gateMessages } from "./message-gate.js";
 import { watchQueue } from "./queue.js";
+import type { RefusalCounter } from "./refusals.js";
 
 /** What `attachWebSocketDoor` needs. */
 export interface WebSocketDoorOptions {
@@ -27,6 +30,10 @@ export interface WebSocketDoorOptions {
   maxPayloadBytes: number;
   /** The browser origin allowed to connect (`*`: any), as CORS allows it for HTTP; WebSockets are not subject to CORS. */
   origin: string;
+  /** The caps on calls and queued bytes; the defaults when absent. */
+  limits?: WebSocketLimits;
+  /** Told of each refused message or call and each socket cut (see `refusals.ts`). */
+  refused: RefusalCounter;
 }
 
 /** Handle on the door's sockets for shutdown. */
@@ -45,20 +52,23 @@ export interface SocketState extends SocketInfo {
 
 const states = new WeakMap<WebSocket, SocketState>();
 
+const notCounted: RefusalCounter = () => undefined;
+
 /** What a procedure may know about the socket it runs on; one per connection. */
 export function socketInfo(ws: WebSocket): SocketState {
   let state = states.get(ws);
   if (!state) {
-    state = createState(ws);
+    // The door makes each socket's state when it connects; this is for a socket it did not take.
+    state = createState(ws, DEFAULT_WEBSOCKET_LIMITS, notCounted);
     states.set(ws, state);
   }
   return state;
 }
 
-function createState(ws: WebSocket): SocketState {
+function createState(ws: WebSocket, limits: WebSocketLimits, refused: RefusalCounter): SocketState {
   const socket = socketOf(ws);
-  const bounds = callBounds(ws);
-  const queue = socket ? watchQueue(ws, socket) : null;
+  const bounds = callBounds(ws, limits, refused);
+  const queue = socket ? watchQueue(ws, socket, limits, refused) : null;
   const state: SocketState = {
     streams: 0,
     isOpen: () => ws.readyState === ws.OPEN,
@@ -90,11 +100,13 @@ export function attachWebSocketDoor(options: WebSocketDoorOptions): WebSocketDoo
   // a large body limit, 4× would let one socket make us buffer 128 MiB before anything is checked.
   const readLimit = options.maxPayloadBytes + Math.min(3 * options.maxPayloadBytes, OVER_LIMIT_READ_BYTES);
   const wss = new WebSocketServer({ noServer: true, maxPayload: readLimit });
+  const limits = options.limits ?? DEFAULT_WEBSOCKET_LIMITS;
+  const { refused } = options;
   wss.on("connection", (ws: WebSocket) => {
-    gateMessages(ws, options.router, options.maxPayloadBytes);
+    gateMessages(ws, options.router, options.maxPayloadBytes, refused);
     sendInTurns(ws);
     // After `sendInTurns`: the queue's `send` wraps it, to see what each message added.
-    socketInfo(ws);
+    states.set(ws, createState(ws, limits, refused));
   });
   let draining = false;
   applyWSSHandler({

@@ -8,14 +8,21 @@
  * - a batch is one 400, and none of its calls runs: tRPC batching is off, as on HTTP (the SDK sends
  *   one call per message);
  * - a socket that is closing reads nothing more.
- * Everything else (one call, the `connectionParams` message, tRPC's `PING`) goes on to tRPC.
+ * Everything else (one call, the `connectionParams` message, tRPC's `PING`) goes on to tRPC. Each
+ * refusal is counted (`refusals.ts`), and so is a socket `ws` closed (1009) for a message too large
+ * to read at all (`door.ts` sets how far past the limit it reads).
  */
 import { getErrorShape, transformTRPCResponse, TRPCError, type AnyTRPCRouter } from "@trpc/server";
 import type { RawData, WebSocket } from "ws";
+import type { RefusalCounter } from "./refusals.js";
 
 /** Installs the gate on a socket, ahead of every `message` listener. */
-export function gateMessages(ws: WebSocket, router: AnyTRPCRouter, limitBytes: number): void {
+export function gateMessages(ws: WebSocket, router: AnyTRPCRouter, limitBytes: number, refused: RefusalCounter): void {
   const config = router._def._config;
+  // `ws` itself stops reading such a message and closes the socket; it tells only through this error.
+  ws.on("error", (err: Error & { code?: string }) => {
+    if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") refused("message_too_large");
+  });
   const answer = (id: string | number | null, error: TRPCError) => {
     if (ws.readyState !== ws.OPEN) return;
     const shape = getErrorShape({ config, error, type: "unknown", path: undefined, input: undefined, ctx: undefined });
@@ -27,10 +34,12 @@ export function gateMessages(ws: WebSocket, router: AnyTRPCRouter, limitBytes: n
     if (ws.readyState !== ws.OPEN) return true;
     const data = asBuffer(args[0] as RawData);
     if (data.length > limitBytes) {
+      refused("message_too_large");
       answer(leadingId(data), new TRPCError({ code: "PAYLOAD_TOO_LARGE", message: `The message is ${data.length} bytes; the limit is ${limitBytes}.` }));
       return true;
     }
     if (firstByte(data) === OPEN_BRACKET) {
+      refused("batch");
       answer(null, new TRPCError({ code: "BAD_REQUEST", message: "Batching is not enabled on the server: send one call per message." }));
       return true;
     }

@@ -7,21 +7,21 @@
  *   do not all write what they hold at once.
  * - **Everything else goes out at once and is counted** (a mutation's answer, tRPC's own messages):
  *   what a socket adds while over the mark (its unread backlog growing) is bounded per socket
- *   (16 MiB), and what all sockets of the process queue together is bounded too (128 MiB). Past
- *   either, the socket that adds is closed with 1008 (policy violation) and cut a second later if
- *   its close cannot get through: its client was not reading. A single large message to a socket
- *   under the mark is never the reason (a stream's batch after a long wait can be large).
+ *   (16 MiB by default, `LANGURU_WS_SOCKET_QUEUE_BYTES`), and what all sockets of the process
+ *   queue together is bounded too (128 MiB, `LANGURU_WS_TOTAL_QUEUE_BYTES`). Past either, the
+ *   socket that adds is closed with 1008 (policy violation) and cut a second later if its close
+ *   cannot get through: its client was not reading. A single large message to a socket under the
+ *   mark is never the reason (a stream's batch after a long wait can be large). Each socket closed
+ *   is counted once, by the cap it went past (its own first).
  */
 import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import { log } from "../../../log.js";
+import type { WebSocketLimits } from "./limits.js";
+import type { RefusalCounter } from "./refusals.js";
 
 /** Queued bytes past which a stream waits for its socket to drain (many streams share one socket). */
 export const QUEUE_HIGH_WATER_BYTES = 1024 * 1024;
-/** What a socket may add to a backlog its client does not read before it is closed. */
-export const SOCKET_BACKLOG_CAP_BYTES = 16 * 1024 * 1024;
-/** What all sockets of the process may hold queued together. */
-export const TOTAL_QUEUE_CAP_BYTES = 128 * 1024 * 1024;
 /** How long a closed socket has for its close frame before it is cut. */
 const CUT_AFTER_MS = 1_000;
 
@@ -37,8 +37,17 @@ export interface SocketQueue {
   whenWritable(signal: AbortSignal): Promise<void> | null;
 }
 
-/** Watches what `ws` (on `socket`) queues: wraps its `send`, hears its drains; call once per socket. */
-export function watchQueue(ws: WebSocket, socket: Duplex): SocketQueue {
+/**
+ * Watches what `ws` (on `socket`) queues: wraps its `send`, hears its drains; call once per socket.
+ * The total is the process's (every gateway in it), each socket held to the total cap it was given.
+ */
+export function watchQueue(
+  ws: WebSocket,
+  socket: Duplex,
+  limits: Pick<WebSocketLimits, "socketQueueBytes" | "totalQueueBytes">,
+  refused: RefusalCounter,
+): SocketQueue {
+  const { socketQueueBytes, totalQueueBytes } = limits;
   // This socket's part of `totalQueued`.
   let counted = 0;
   // Bytes added while over the mark, since the queue was last under it.
@@ -58,10 +67,11 @@ export function watchQueue(ws: WebSocket, socket: Duplex): SocketQueue {
     counted = now;
   };
 
-  const cut = () => {
+  const cut = (reason: "socket_queue_full" | "total_queue_full") => {
     if (cutting) return;
     cutting = true;
-    log.warn({ queuedBytes: ws.bufferedAmount, totalQueuedBytes: totalQueued }, "WebSocket closed: its client does not read what it is sent");
+    refused(reason);
+    log.warn({ reason, queuedBytes: ws.bufferedAmount, totalQueuedBytes: totalQueued }, "WebSocket closed: its client does not read what it is sent");
     ws.close(1008, "the client does not read its messages");
     setTimeout(() => ws.terminate(), CUT_AFTER_MS).unref();
   };
@@ -73,7 +83,9 @@ export function watchQueue(ws: WebSocket, socket: Duplex): SocketQueue {
     if (before < QUEUE_HIGH_WATER_BYTES) backlogGrowth = 0;
     else backlogGrowth += ws.bufferedAmount - before;
     recount();
-    if (before >= QUEUE_HIGH_WATER_BYTES && (backlogGrowth > SOCKET_BACKLOG_CAP_BYTES || totalQueued > TOTAL_QUEUE_CAP_BYTES)) cut();
+    if (before < QUEUE_HIGH_WATER_BYTES) return;
+    if (backlogGrowth > socketQueueBytes) cut("socket_queue_full");
+    else if (totalQueued > totalQueueBytes) cut("total_queue_full");
   }) as typeof ws.send;
 
   // One at a time: the woken stream writes within this turn (its generator resumes in microtasks),
