@@ -138,7 +138,6 @@ describe("a pre-auth message (keys on, no key)", () => {
     // The first 16 calls got their 401; those past the bound (already read when it was reached) a
     // clear 401 of their own, with no record: at most 16 access-log lines, whatever was sent.
     const codes = socket.answers.map((a) => a.error?.data?.error?.code);
-    console.log(codes.join(" "));
     expect(codes.filter((c) => c === "invalid_api_key")).toHaveLength(16);
     expect(codes.filter((c) => c === "too_many_calls_without_key").length).toBe(codes.length - 16);
     expect(codes.length).toBeGreaterThan(16);
