@@ -414,7 +414,7 @@ function targetsReport(results: TargetResult[], memory: MemoryResults): string {
   ]);
   const soaked = memory.soak;
   return [
-    "## Targets (issues 8 and 21)",
+    "## Targets",
     "",
     table(
       ["target", "compared", "measured", "bound", "verdict"],
