@@ -35,6 +35,8 @@ export interface RawSocket {
 export async function openSocket(gateway: TestGateway, options: { apiKey?: string } = {}): Promise<RawSocket> {
   const upgrades: Socket[] = [];
   const onUpgrade = (_req: IncomingMessage, socket: Socket) => upgrades.push(socket);
+  // Tests open dozens of sockets at once, each watching for its upgrade until it is open.
+  if (gateway.server.getMaxListeners() < 256) gateway.server.setMaxListeners(256);
   gateway.server.on("upgrade", onUpgrade);
   const query = options.apiKey ? "?connectionParams=1" : "";
   const ws = new WebSocket(`${gateway.baseURL.replace(/^http/, "ws")}/trpc${query}`);
