@@ -81,7 +81,7 @@ export async function runWrk({ wrk, request, connections, seconds, timeoutMs }: 
       execFile(
         wrk,
         args,
-        { env: { ...process.env, WRK_BODY_FILE: bodyFile, WRK_AUTHORIZATION: request.authorization ?? "" }, timeout: (seconds + 30) * 1000 },
+        { env: { ...process.env, WRK_BODY_FILE: bodyFile, WRK_AUTHORIZATION: request.authorization ?? "" }, timeout: Math.ceil((seconds + 30) * 1000) },
         (err, out, errOut) => (err ? reject(new Error(`wrk failed: ${err.message} ${errOut}`)) : resolve(out)),
       );
     });
