@@ -121,6 +121,35 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; rawKeyTabl
       expect(await store.findKey(b.id)).toMatchObject({ spentTokens: 2, spentUsd: 0 });
     });
 
+    it("writes every row of a large batch exactly, whatever its size (149 rows: 64 + 64 + 16 + 4 + 1)", async () => {
+      const k = generateKey();
+      await store.insertKey({ ...settings(), id: k.id, hash: k.hash });
+      const t0 = Date.now() - 10_000;
+      const rows = Array.from({ length: 149 }, (_, i) =>
+        row({
+          keyId: k.id,
+          at: new Date(t0 + i),
+          model: `m-${i}`,
+          deployment: i % 3 === 0 ? null : `d/${i}`,
+          promptTokens: i,
+          completionTokens: 2 * i,
+          latencyMs: i + 1,
+          ttftMs: i % 2 === 0 ? null : i,
+          status: i % 5 === 0 ? 429 : 200,
+          errorType: i % 5 === 0 ? "requests" : null,
+          costUsd: i % 4 === 0 ? null : i / 100,
+          stream: i % 2 === 1,
+        }),
+      );
+      await store.recordUsage(rows);
+      const back = await store.queryUsage({ keyId: k.id, limit: 1000 });
+      // Newest first: reversed, every column of every row as given.
+      expect(back.rows).toEqual([...rows].reverse());
+      const tokens = rows.reduce((sum, r) => sum + r.promptTokens + r.completionTokens, 0);
+      expect(back.totals).toMatchObject({ requests: 149, totalTokens: tokens });
+      expect((await store.findKey(k.id))?.spentTokens).toBe(tokens);
+    });
+
     it("holds hashes, never raw keys", async () => {
       const made = generateKey();
       await store.insertKey({ ...settings(), id: made.id, hash: made.hash });

@@ -6,9 +6,9 @@
 import { migrations } from "./migrations.js";
 import { sqliteResponses } from "./responses-sqlite.js";
 import { DEFAULT_USAGE_LIMIT, keyFromRow, settingColumns, spendByKey, usageFromRow, usageWhere, type KeyRow, type UsageDbRow } from "./rows.js";
-import { openSqlite, statementsOf } from "./sqlite-driver.js";
+import { openSqlite, statementsOf, type SqlValue } from "./sqlite-driver.js";
 import { storableUsage } from "./storable.js";
-import type { KeyRecord, Store, UsageTotals } from "./types.js";
+import type { KeyRecord, Store, UsageRow, UsageTotals } from "./types.js";
 
 /** Opens (creating if needed) a SQLite store at `path`. */
 export function createSqliteStore(path: string): Store {
@@ -67,12 +67,11 @@ export function createSqliteStore(path: string): Store {
       if (given.length === 0) return;
       const rows = given.map(storableUsage);
       db.transaction(() => {
-        for (const row of rows) {
-          sql.run(
-            `INSERT INTO languru_usage (at, key_id, model, deployment, prompt_tokens, completion_tokens, latency_ms, ttft_ms, status, error_type, cost_usd, stream)
-              VALUES (@at, @keyId, @model, @deployment, @promptTokens, @completionTokens, @latencyMs, @ttftMs, @status, @errorType, @costUsd, @stream)`,
-            { ...row, at: row.at.getTime(), stream: row.stream ? 1 : 0 },
-          );
+        // Multi-row INSERTs of a few fixed sizes (each one cached statement): ~2.5 µs a row where one
+        // statement per row with named parameters cost ~7 µs (bench: the keys-on rows write one per request).
+        let at = 0;
+        for (const size of INSERT_SIZES) {
+          for (; rows.length - at >= size; at += size) sql.run(insertUsageSql(size), ...usageParams(rows, at, size));
         }
         for (const [keyId, sum] of spendByKey(rows)) {
           sql.run("UPDATE languru_keys SET spent_tokens = spent_tokens + ?, spent_usd = spent_usd + ? WHERE id = ?", sum.tokens, sum.usd, keyId);
@@ -101,4 +100,41 @@ export function totals(requests: number, prompt: number | null, completion: numb
   const p = Number(prompt ?? 0);
   const c = Number(completion ?? 0);
   return { requests: Number(requests), promptTokens: p, completionTokens: c, totalTokens: p + c, costUsd: Number(cost ?? 0) };
+}
+
+const USAGE_COLUMNS = "at, key_id, model, deployment, prompt_tokens, completion_tokens, latency_ms, ttft_ms, status, error_type, cost_usd, stream";
+// Rows per INSERT, largest first; 64 rows are 768 parameters, far under SQLite's limit (32766).
+const INSERT_SIZES = [64, 16, 4, 1] as const;
+const insertSql = new Map<number, string>(
+  INSERT_SIZES.map((n) => [
+    n,
+    `INSERT INTO languru_usage (${USAGE_COLUMNS}) VALUES ${Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`,
+  ]),
+);
+
+function insertUsageSql(size: number): string {
+  return insertSql.get(size)!;
+}
+
+/** The positional parameters of `size` rows from `from`, in `USAGE_COLUMNS` order. */
+function usageParams(rows: UsageRow[], from: number, size: number): SqlValue[] {
+  const params: SqlValue[] = [];
+  for (let i = from; i < from + size; i++) {
+    const r = rows[i]!;
+    params.push(
+      r.at.getTime(),
+      r.keyId,
+      r.model,
+      r.deployment,
+      r.promptTokens,
+      r.completionTokens,
+      r.latencyMs,
+      r.ttftMs,
+      r.status,
+      r.errorType,
+      r.costUsd,
+      r.stream ? 1 : 0,
+    );
+  }
+  return params;
 }
