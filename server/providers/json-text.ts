@@ -16,7 +16,9 @@
 /** A base "class" whose constructor returns its argument, so `super(value)` makes `this` the value. */
 const AsThis = function (this: unknown, value: object) {
   return value;
-} as unknown as new (value: object) => object;
+} as unknown as new (
+  value: object,
+) => object;
 
 class JsonText extends AsThis {
   #text: string;
@@ -39,8 +41,7 @@ class JsonText extends AsThis {
 
 /** Remembers `text` as the JSON of `value` (unless it spans lines); returns `value`. */
 export function keepJsonText<T>(value: T, text: string): T {
-  if (typeof value === "object" && value !== null && Object.isExtensible(value) && !text.includes("\n") && !text.includes("\r"))
-    JsonText.stamp(value, text);
+  if (typeof value === "object" && value !== null && Object.isExtensible(value) && !text.includes("\n") && !text.includes("\r")) JsonText.stamp(value, text);
   return value;
 }
 
