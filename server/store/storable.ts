@@ -18,9 +18,14 @@ export const UNSTORABLE_MODEL = "(unstorable)";
 const MAX_INTEGER = 2_147_483_647;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
+// ES2024's String.prototype.isWellFormed (in Node 20); the project's lib is ES2022.
+type WellFormedCheck = string & { isWellFormed(): boolean };
+
 /** `text` with NUL and lone surrogates replaced by U+FFFD, cut to `maxChars` (a pair the cut splits becomes U+FFFD too). */
 export function storableText(text: string, maxChars = Number.POSITIVE_INFINITY): string {
   const cut = text.length > maxChars ? text.slice(0, maxChars) : text;
+  // The common case, checked natively: nothing to replace (one row per request passes here).
+  if (!cut.includes("\0") && (cut as WellFormedCheck).isWellFormed()) return cut;
   // Cutting may leave half a pair at the end, which the replacement then turns into U+FFFD.
   return cut.replaceAll("\0", "\ufffd").replace(LONE_SURROGATE, "\ufffd");
 }

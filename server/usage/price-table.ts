@@ -56,8 +56,24 @@ const SNAPSHOT = /-(\d{8}|\d{4}-\d{2}-\d{2}|\d{3}|latest)$/;
 // Anthropic's aliases name the major version alone: `claude-sonnet-4` is `claude-sonnet-4-0`.
 const MAJOR_ONLY = /^claude-(opus|sonnet)-4$/;
 
+// Looked up twice per admitted call (the budget's worst case, then the settled cost), each time
+// for the deployment's model and the requested one: the answers are kept, bounded, since model
+// names are few but a client may send any (so the count and each name's length are bounded).
+const known = new Map<string, Price | undefined>();
+const MAX_KNOWN = 1_024;
+const MAX_KNOWN_CHARS = 256;
+
 /** The list price of a provider's model id, if the table has it. */
 export function listedPrice(model: string): Price | undefined {
+  if (known.has(model)) return known.get(model);
+  const price = lookUp(model);
+  if (model.length > MAX_KNOWN_CHARS) return price;
+  if (known.size >= MAX_KNOWN) known.clear();
+  known.set(model, price);
+  return price;
+}
+
+function lookUp(model: string): Price | undefined {
   const id = model.replace(/^models\//, "");
   const undated = id.replace(SNAPSHOT, "");
   const name = MAJOR_ONLY.test(undated) ? `${undated}-0` : undated;
