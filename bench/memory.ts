@@ -42,6 +42,9 @@ export interface SlowStreamsOptions {
 /** The gateway's default `LANGURU_RESUME_GRACE_MS`, which the bench's gateways keep. */
 const RESUME_GRACE_MS = 10_000;
 
+// Under the gateway's per-socket cap on calls in flight (1,024 by default).
+const STREAMS_PER_SOCKET = 500;
+
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Opens `streams` slow streams at once through one door and reads the gateway's RSS before, during and after. */
@@ -66,8 +69,13 @@ export async function slowStreams(o: SlowStreamsOptions): Promise<SlowStreamsRes
     onFirst();
   };
   const agent = keepAliveAgent(o.streams);
-  // The SDK default transport (one WebSocket carrying every stream).
-  const client = createLanguruClient({ url: o.gateway.url, WebSocket, EventSource: EventSource as unknown as typeof globalThis.EventSource });
+  // The SDK default transport: one WebSocket per client, carrying its streams. The gateway lets one
+  // socket carry at most 1,024 calls at once (LANGURU_WS_CALLS_IN_FLIGHT), so the streams are
+  // spread over as many clients as that takes, as separate tabs or processes would be.
+  const clients = Array.from({ length: Math.ceil(o.streams / STREAMS_PER_SOCKET) }, () =>
+    createLanguruClient({ url: o.gateway.url, WebSocket, EventSource: EventSource as unknown as typeof globalThis.EventSource }),
+  );
+  let next = 0;
   const one = async () => {
     let first = true;
     const firstChunk = () => {
@@ -81,6 +89,7 @@ export async function slowStreams(o: SlowStreamsOptions): Promise<SlowStreamsRes
         const res = await http({ agent, url, method: "POST", body: JSON.stringify(restBody), timeoutMs: o.timeoutMs, onData });
         if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
       } else {
+        const client = clients[next++ % clients.length]!;
         for await (const _chunk of client.chat.stream(body, { signal: AbortSignal.timeout(o.timeoutMs) })) firstChunk();
       }
       completed++;
@@ -95,7 +104,7 @@ export async function slowStreams(o: SlowStreamsOptions): Promise<SlowStreamsRes
   const openBytes = open.rssBytes;
   await Promise.all(runs);
   agent.destroy();
-  await client.close();
+  await Promise.all(clients.map((c) => c.close()));
   // A finished tRPC generation is kept for the resume grace on purpose (a late resume gets its tail):
   // "after" is once the gateway let go of everything it holds for the streams.
   await settle(o.door === "trpc" ? RESUME_GRACE_MS + 500 : 500);

@@ -187,7 +187,10 @@ async function measureRound({ row, driver, servers, settings }: { row: Row; driv
     row.cpuMs.middleSystem = (row.cpuMs.middleSystem ?? 0) + midAfter.systemMs - midBefore.systemMs;
     row.connections.middle = (row.connections.middle ?? 0) + midAfter.connections - midBefore.connections;
   }
-  if (settings.serialSeconds > 0) merge(row.serial, await phase(1, settings.serialSeconds / settings.rounds));
+  // Unloaded latency of a stream is read by the Node generator, which sees the first chunk (wrk sees
+  // only the whole response): the tRPC and REST streams' time to first chunk are then measured alike.
+  const serial = row.workload.stream ? nodePhase : phase;
+  if (settings.serialSeconds > 0) merge(row.serial, await serial(1, settings.serialSeconds / settings.rounds));
 }
 
 interface Summary {
