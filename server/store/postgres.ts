@@ -5,7 +5,18 @@
 import pg from "pg";
 import { migrations } from "./migrations.js";
 import { postgresResponses } from "./responses-postgres.js";
-import { DEFAULT_USAGE_LIMIT, keyFromRow, settingColumns, spendByKey, usageFromRow, usageWhere, type KeyRow, type UsageDbRow } from "./rows.js";
+import {
+  DEFAULT_USAGE_LIMIT,
+  USAGE_COLUMNS,
+  keyFromRow,
+  pushUsageValues,
+  settingColumns,
+  spendByKey,
+  usageFromRow,
+  usageWhere,
+  type KeyRow,
+  type UsageDbRow,
+} from "./rows.js";
 import { totals } from "./sqlite.js";
 import { storableUsage } from "./storable.js";
 import type { KeyRecord, Store } from "./types.js";
@@ -110,26 +121,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         const params: unknown[] = [];
         const values = rows.map((r) => {
           const base = params.length;
-          params.push(
-            r.at.getTime(),
-            r.keyId,
-            r.model,
-            r.deployment,
-            r.promptTokens,
-            r.completionTokens,
-            r.latencyMs,
-            r.ttftMs,
-            r.status,
-            r.errorType,
-            r.costUsd,
-            r.stream,
-          );
+          pushUsageValues(params, r, (stream) => stream);
           return `(${Array.from({ length: 12 }, (_, i) => `$${base + i + 1}`).join(", ")})`;
         });
-        await client.query(
-          `INSERT INTO languru_usage (at, key_id, model, deployment, prompt_tokens, completion_tokens, latency_ms, ttft_ms, status, error_type, cost_usd, stream) VALUES ${values.join(", ")}`,
-          params,
-        );
+        await client.query(`INSERT INTO languru_usage (${USAGE_COLUMNS}) VALUES ${values.join(", ")}`, params);
         for (const [keyId, sum] of spendByKey(rows)) {
           await client.query("UPDATE languru_keys SET spent_tokens = spent_tokens + $1, spent_usd = spent_usd + $2 WHERE id = $3", [
             sum.tokens,

@@ -5,7 +5,18 @@
  */
 import { migrations } from "./migrations.js";
 import { sqliteResponses } from "./responses-sqlite.js";
-import { DEFAULT_USAGE_LIMIT, keyFromRow, settingColumns, spendByKey, usageFromRow, usageWhere, type KeyRow, type UsageDbRow } from "./rows.js";
+import {
+  DEFAULT_USAGE_LIMIT,
+  USAGE_COLUMNS,
+  keyFromRow,
+  pushUsageValues,
+  settingColumns,
+  spendByKey,
+  usageFromRow,
+  usageWhere,
+  type KeyRow,
+  type UsageDbRow,
+} from "./rows.js";
 import { openSqlite, statementsOf, type SqlValue } from "./sqlite-driver.js";
 import { storableUsage } from "./storable.js";
 import type { KeyRecord, Store, UsageRow, UsageTotals } from "./types.js";
@@ -102,7 +113,6 @@ export function totals(requests: number, prompt: number | null, completion: numb
   return { requests: Number(requests), promptTokens: p, completionTokens: c, totalTokens: p + c, costUsd: Number(cost ?? 0) };
 }
 
-const USAGE_COLUMNS = "at, key_id, model, deployment, prompt_tokens, completion_tokens, latency_ms, ttft_ms, status, error_type, cost_usd, stream";
 // Rows per INSERT, largest first; 64 rows are 768 parameters, far under SQLite's limit (32766).
 const INSERT_SIZES = [64, 16, 4, 1] as const;
 const insertSql = new Map<number, string>(
@@ -116,25 +126,9 @@ function insertUsageSql(size: number): string {
   return insertSql.get(size)!;
 }
 
-/** The positional parameters of `size` rows from `from`, in `USAGE_COLUMNS` order. */
+/** The positional parameters of `size` rows from `from`, in `USAGE_COLUMNS` order (SQLite has no boolean: 0 or 1). */
 function usageParams(rows: UsageRow[], from: number, size: number): SqlValue[] {
   const params: SqlValue[] = [];
-  for (let i = from; i < from + size; i++) {
-    const r = rows[i]!;
-    params.push(
-      r.at.getTime(),
-      r.keyId,
-      r.model,
-      r.deployment,
-      r.promptTokens,
-      r.completionTokens,
-      r.latencyMs,
-      r.ttftMs,
-      r.status,
-      r.errorType,
-      r.costUsd,
-      r.stream ? 1 : 0,
-    );
-  }
+  for (let i = from; i < from + size; i++) pushUsageValues(params, rows[i]!, (stream) => (stream ? 1 : 0));
   return params;
 }
