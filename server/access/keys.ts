@@ -4,8 +4,8 @@
  * secret is 192 random bits. Only the SHA-256 of the whole key is stored; a slow hash adds nothing
  * for a random 192-bit secret. Hashes are compared in constant time.
  */
-import * as crypto from "node:crypto";
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { sha256 } from "../lib/sha256.js";
 
 const PREFIX = "sk-lru-";
 const ID_LENGTH = 12;
@@ -32,13 +32,9 @@ export function keyIdOf(key: string): string | null {
   return KEY_PATTERN.exec(key)?.[1] ?? null;
 }
 
-// Every authenticated call hashes its key: the one-shot `crypto.hash` (Node 20.12+) costs less than half of a Hash object.
-const sha256Hex: (text: string) => string =
-  typeof crypto.hash === "function" ? (text) => crypto.hash("sha256", text, "hex") : (text) => createHash("sha256").update(text, "utf8").digest("hex");
-
 /** Hex SHA-256 of a key. */
 export function hashKey(key: string): string {
-  return sha256Hex(key);
+  return sha256(key, "hex");
 }
 
 /** Whether two hex hashes are equal, in time that does not depend on where they differ. */

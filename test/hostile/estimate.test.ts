@@ -40,6 +40,19 @@ describe("the token estimate", () => {
     expect(estimate).toBeLessThan(2_100);
   });
 
+  it("a text counted before counts the same again, for each of more texts than the count cache holds", async () => {
+    await loadTokenizer();
+    const { countTokens } = await import("gpt-tokenizer/encoding/o200k_base");
+    // Distinct texts of 128–500 characters (one tokenizer slice each, so the tokenizer's own count is exact),
+    // more of them (17,000) than the cache keeps (16,384): early ones are evicted and counted afresh.
+    const texts = Array.from({ length: 17_000 }, (_, i) => `${["alpha ", "β γ ", "中文 ", "emoji 🎉 ", "x"][i % 5]!.repeat(30 + (i % 40))}#${i}`.slice(0, 500));
+    const truth = texts.map((t) => countTokens(t));
+    for (let pass = 0; pass < 2; pass++) for (let i = 0; i < texts.length; i++) expect(tokensOf(texts[i]!)).toBe(truth[i]);
+    // A text equal in value but built afresh (a new request's string) finds the same count.
+    const again = JSON.parse(JSON.stringify(texts.at(-1))) as string;
+    expect(tokensOf(again)).toBe(truth.at(-1));
+  });
+
   it("a 4 MiB one-character prompt with a key: answered, and the gateway keeps answering meanwhile", async () => {
     const started = performance.now();
     const { result: res, slowestProbeMs } = await whileProbing(
