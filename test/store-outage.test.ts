@@ -4,6 +4,8 @@
  * memory and reach the store once it is back. Plus the ledger writer's bounds on its own.
  */
 import { randomBytes } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import pg from "pg";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -105,6 +107,42 @@ describe("ledger writer", () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(state.written.at(-1)?.promptTokens).toBe(99);
     await ledger.close();
+  });
+
+  it("answers a request that arrives mid-flush before the flush ends: a synchronous store's batches let the event loop run between them", async () => {
+    // A store that writes synchronously, as SQLite does on the event loop (~2 ms a batch here).
+    const batches: number[] = [];
+    let answeredAfterBatch: number | null = null;
+    const store = {
+      async recordUsage(rows: UsageRow[]) {
+        const until = performance.now() + 2;
+        while (performance.now() < until);
+        batches.push(rows.length);
+      },
+    } as unknown as Store;
+    const ledger = createLedger({ store, log: pino({ level: "silent" }), flushMs: 60_000, batchSize: 64, maxBuffered: 10_000 });
+    const server = createServer((_req, res) => {
+      answeredAfterBatch = batches.length;
+      res.end("ok");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      // Warm the connection path first, so the request below needs only the event loop.
+      await (await fetch(`http://127.0.0.1:${port}/`)).text();
+      for (let i = 0; i < 640; i++) ledger.record(row(i));
+      const flushed = ledger.flush();
+      const answered = fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
+      await flushed;
+      await answered;
+      expect(batches).toEqual(Array.from({ length: 10 }, () => 64));
+      // Served while the flush still had batches to write, not after all ten.
+      expect(answeredAfterBatch).not.toBeNull();
+      expect(answeredAfterBatch!).toBeLessThan(10);
+    } finally {
+      server.close();
+      await ledger.close();
+    }
   });
 
   it("flushes what is left on close", async () => {

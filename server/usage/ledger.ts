@@ -126,6 +126,8 @@ export function createLedger(options: LedgerOptions): Ledger {
       }
       if (failing) log.warn({ buffered: buffer.length, dropped: stats.dropped }, "usage ledger: store writes recovered");
       failing = false;
+      // A synchronous store (SQLite) writes on the event loop: requests run between two batches.
+      if (buffer.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
   };
 
