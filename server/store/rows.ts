@@ -120,7 +120,7 @@ export function spendByKey(rows: UsageRow[]): Map<string, { tokens: number; usd:
 /** The most rows a usage query returns when it does not say. */
 export const DEFAULT_USAGE_LIMIT = 1000;
 
-/** The usage table's columns in the order `usageValues` gives them (one INSERT text for both stores). */
+/** The usage table's columns in the order `pushUsageValues` gives them (one INSERT text for both stores). */
 export const USAGE_COLUMNS = "at, key_id, model, deployment, prompt_tokens, completion_tokens, latency_ms, ttft_ms, status, error_type, cost_usd, stream";
 
 /** One ledger row's values in `USAGE_COLUMNS` order, appended to `into` (a multi-row INSERT's parameters). */
