@@ -55,10 +55,8 @@ class TokenCounter {
     const exact = Math.max(0, Math.min(text.length, SAMPLE_CHARS - this.sampledChars));
     this.sampledChars += exact;
     if (exact === text.length) return countedExactly(text, countTokens);
-    let tokens = 0;
-    for (let at = 0; at < exact; at += SLICE_CHARS) tokens += countTokens(text.slice(at, Math.min(at + SLICE_CHARS, exact)));
     // A surrogate pair cut at `exact` counts 3 + 3 bytes instead of 4: still a bound.
-    return tokens + Buffer.byteLength(exact === 0 ? text : text.slice(exact));
+    return slicedTokens(text, exact, countTokens) + Buffer.byteLength(exact === 0 ? text : text.slice(exact));
   }
 }
 
@@ -81,12 +79,18 @@ function countedExactly(text: string, count: CountTokens): number {
     counted.set(key, known);
     return known;
   }
-  let tokens = 0;
-  for (let at = 0; at < text.length; at += SLICE_CHARS) tokens += count(text.slice(at, at + SLICE_CHARS));
+  const tokens = slicedTokens(text, text.length, count);
   if (key !== null) {
     if (counted.size >= MAX_COUNTED) counted.delete(counted.keys().next().value as string);
     counted.set(key, tokens);
   }
+  return tokens;
+}
+
+/** Tokens of `text` up to `end`, tokenized in `SLICE_CHARS` slices (BPE is quadratic in a slice). */
+function slicedTokens(text: string, end: number, count: CountTokens): number {
+  let tokens = 0;
+  for (let at = 0; at < end; at += SLICE_CHARS) tokens += count(text.slice(at, Math.min(at + SLICE_CHARS, end)));
   return tokens;
 }
 
