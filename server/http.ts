@@ -7,7 +7,6 @@ import { setMaxListeners } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
-import cors from "cors";
 import { NotFoundError } from "../shared/index.js";
 import { openAccess, type AccessRuntime } from "./access/index.js";
 import { createGenerationStore } from "./chat/generations.js";
@@ -23,6 +22,7 @@ import { createObservability } from "./observability/index.js";
 import { openReplication } from "./replication.js";
 import { DEFAULT_RESPONSES_SETTINGS, createResponseStore, createResponsesHandler, isResponsesPath, memoryResponseRecords } from "./doors/responses/index.js";
 import { createBodyBudget, guardBody } from "./http-body/guard.js";
+import { createCors } from "./lib/cors.js";
 import { createRestHandler } from "./doors/openai/handler.js";
 import { sendError } from "./doors/openai/respond.js";
 import { appRouter } from "./doors/trpc/routers/_app.js";
@@ -109,7 +109,12 @@ export function createGateway(config: Config): Gateway {
     allowBatching: false,
   });
   const corsOrigin = config.corsOrigin;
-  const corsMiddleware = cors({ origin: corsOrigin, maxAge: 600, methods: ["GET", "POST", "DELETE", "HEAD", "OPTIONS"], exposedHeaders: EXPOSED_HEADERS });
+  const corsMiddleware = createCors({
+    origin: corsOrigin,
+    maxAgeSeconds: 600,
+    methods: ["GET", "POST", "DELETE", "HEAD", "OPTIONS"],
+    exposedHeaders: EXPOSED_HEADERS,
+  });
   const bodyTimeouts = config.body ?? { timeoutMs: 60_000, minBytesPerSecond: 1_024 };
   const bodyBudget = createBodyBudget(config.bodyLimitBytes, config.bodyBytesInFlight);
 
