@@ -402,14 +402,12 @@ function startupReport(startup: StartupResult[]): string {
 }
 
 function targetsReport(results: TargetResult[], memory: MemoryResults): string {
-  const verdict = (r: TargetResult) => (r.pass === null ? (r.bound === "reported" ? "—" : "not run") : r.pass ? "PASS" : "MISS");
-  const value = (r: TargetResult) =>
-    r.value === null ? "—" : r.compared.includes("(ms)") ? signed(r.value) : r.compared.includes("KiB") ? fmt(r.value, 1) : closeRatio(r.value, r);
+  const verdict = (r: TargetResult) => (r.pass === null ? (r.limit === null ? "—" : "not run") : r.pass ? "PASS" : "MISS");
+  const value = (r: TargetResult) => (r.value === null ? "—" : r.unit === "ms" ? signed(r.value) : r.unit === "KiB" ? fmt(r.value, 1) : closeRatio(r.value, r));
   // A ratio that rounds onto its bound (0.90× against ≥ 0.9×) gets a third decimal, so that a MISS never reads like the bound.
   const closeRatio = (v: number, r: TargetResult) => {
     const shown = ratio(v);
-    const bound = Number(/[\d.]+/.exec(r.bound)?.[0]);
-    return Number.parseFloat(shown) === bound ? `${v.toFixed(3)}×` : shown;
+    return r.limit !== null && Number.parseFloat(shown) === r.limit ? `${v.toFixed(3)}×` : shown;
   };
   const memoryRows = memory.slow.map((m) => [
     m.door,

@@ -27,8 +27,12 @@ export interface TargetResult {
   compared: string;
   /** The measured ratio (or difference in ms for the latency targets). */
   value: number | null;
-  /** How the value must relate to the bound. */
+  /** How the value must relate to the bound, as printed. */
   bound: string;
+  /** The bound's number (0.5 for `≥ 0.5×`), null when reported without a target. */
+  limit: number | null;
+  /** What `value` is: a ratio, added milliseconds, or KiB. */
+  unit: "×" | "ms" | "KiB";
   /** null: not measured, or reported without a target. */
   pass: boolean | null;
 }
@@ -50,7 +54,7 @@ export function evaluateTargets(rows: Map<string, RowFigures>, memory: MemoryFig
     const va = x ? pick(x) : null;
     const vb = y ? pick(y) : null;
     const value = va !== null && vb !== null && vb > 0 ? va / vb : null;
-    out.push({ target, compared: `${a} / ${b}`, value, bound: `≥ ${min}×`, pass: value === null ? null : value >= min });
+    out.push({ target, compared: `${a} / ${b}`, value, bound: `≥ ${min}×`, limit: min, unit: "×", pass: value === null ? null : value >= min });
   };
   const atMost = (target: string, a: string, b: string, max: number, pick: (r: RowFigures) => number | null) => {
     const x = rows.get(a);
@@ -58,18 +62,26 @@ export function evaluateTargets(rows: Map<string, RowFigures>, memory: MemoryFig
     const va = x ? pick(x) : null;
     const vb = y ? pick(y) : null;
     const value = va !== null && vb !== null && vb > 0 ? va / vb : null;
-    out.push({ target, compared: `${a} / ${b}`, value, bound: `≤ ${max}×`, pass: value === null ? null : value <= max });
+    out.push({ target, compared: `${a} / ${b}`, value, bound: `≤ ${max}×`, limit: max, unit: "×", pass: value === null ? null : value <= max });
   };
   const addedMs = (target: string, a: string, b: string, max: number, pick: (r: RowFigures) => number) => {
     const x = rows.get(a);
     const y = rows.get(b);
     const value = x && y ? pick(x) - pick(y) : null;
-    out.push({ target, compared: `${a} − ${b} (ms)`, value, bound: `≤ +${max} ms`, pass: value === null || !Number.isFinite(value) ? null : value <= max });
+    out.push({
+      target,
+      compared: `${a} − ${b} (ms)`,
+      value,
+      bound: `≤ +${max} ms`,
+      limit: max,
+      unit: "ms",
+      pass: value === null || !Number.isFinite(value) ? null : value <= max,
+    });
   };
   const reported = (target: string, a: string, b: string) => {
     const x = rows.get(a);
     const y = rows.get(b);
-    out.push({ target, compared: `${a} / ${b}`, value: x && y && y.rps > 0 ? x.rps / y.rps : null, bound: "reported", pass: null });
+    out.push({ target, compared: `${a} / ${b}`, value: x && y && y.rps > 0 ? x.rps / y.rps : null, bound: "reported", limit: null, unit: "×", pass: null });
   };
   const cpu = (r: RowFigures) => r.cpuPerReq;
 
@@ -129,6 +141,8 @@ export function evaluateTargets(rows: Map<string, RowFigures>, memory: MemoryFig
       compared: m ? `(open − baseline) / streams, KiB (${m.completed}/${m.streams} completed)` : "not run",
       value: m ? m.perStreamBytes / KIB : null,
       bound: "≤ 40 KiB",
+      limit: 40,
+      unit: "KiB",
       pass: perStream === null ? (m ? false : null) : perStream <= 40,
     });
     // RSS also moves with what the allocator kept from earlier phases; the V8 heap is what the streams hold.
@@ -137,6 +151,8 @@ export function evaluateTargets(rows: Map<string, RowFigures>, memory: MemoryFig
       compared: m ? "(open − baseline) heap in use / streams, KiB" : "not run",
       value: m ? (m.heapBytes[1] - m.heapBytes[0]) / m.streams / KIB : null,
       bound: "reported",
+      limit: null,
+      unit: "KiB",
       pass: null,
     });
     out.push({
@@ -144,6 +160,8 @@ export function evaluateTargets(rows: Map<string, RowFigures>, memory: MemoryFig
       compared: m ? "after / baseline" : "not run",
       value: m ? m.afterRatio : null,
       bound: "≤ 1.1×",
+      limit: 1.1,
+      unit: "×",
       pass: m ? m.afterRatio <= 1.1 : null,
     });
   }
@@ -153,6 +171,8 @@ export function evaluateTargets(rows: Map<string, RowFigures>, memory: MemoryFig
     compared: soak ? "late / early" : "not run",
     value: soak ? soak.ratio : null,
     bound: "≤ 1.1×",
+    limit: 1.1,
+    unit: "×",
     pass: soak ? soak.ratio <= 1.1 && soak.errors === 0 : null,
   });
   return out;

@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface BenchJson {
   rows: Record<string, { rps: number; cpuPerReq: number | null; sttfc50: number | null }>;
-  targets: Array<{ target: string; value: number | null; pass: boolean | null; verdict: string | null }>;
+  targets: Array<{ target: string; value: number | null; limit: number | null; unit: string; pass: boolean | null; verdict: string | null }>;
 }
 
 describe("npm run bench, small", () => {
@@ -51,19 +51,22 @@ describe("npm run bench, small", () => {
       expect(found, name).toBeDefined();
       return found!;
     };
-    for (const name of [
-      "REST whole req/s ≥ 0.5× bare proxy (keys off)",
-      "gateway CPU/request, REST whole ≤ 2.5× bare proxy (keys off)",
-      "added p99 at concurrency 1, REST whole ≤ 1 ms over direct (keys off)",
-      "tRPC stream, SDK default transport: gateway CPU/request ≤ 1.25× REST streamed's (keys off)",
-      "tRPC stream TTFC at concurrency 1 ≤ REST's + 0.5 ms (keys off)",
-    ]) {
+    // Each target's bound is in the JSON as a number with its unit, so a reader need not parse "≥ 0.5×".
+    for (const [name, limit, unit] of [
+      ["REST whole req/s ≥ 0.5× bare proxy (keys off)", 0.5, "×"],
+      ["gateway CPU/request, REST whole ≤ 2.5× bare proxy (keys off)", 2.5, "×"],
+      ["added p99 at concurrency 1, REST whole ≤ 1 ms over direct (keys off)", 1, "ms"],
+      ["tRPC stream, SDK default transport: gateway CPU/request ≤ 1.25× REST streamed's (keys off)", 1.25, "×"],
+      ["tRPC stream TTFC at concurrency 1 ≤ REST's + 0.5 ms (keys off)", 0.5, "ms"],
+    ] as const) {
       const t = target(name);
       expect(Number.isFinite(t.value), name).toBe(true);
+      expect(t).toMatchObject({ limit, unit });
       expect(["PASS", "MISS"]).toContain(t.verdict);
-      // The markdown table carries the same verdict on the target's row.
+      // The markdown table carries the same verdict on the target's row, and the figure in its unit.
       const line = stdout.split("\n").find((l) => l.startsWith(`| ${name} `));
       expect(line, name).toMatch(t.pass ? /\| +PASS \|$/ : /\| +MISS \|$/);
+      expect(line, name).toMatch(unit === "ms" ? /\| +[+-]\d+\.\d+ \|/ : /\| +\d+\.\d+× \|/);
     }
     // A row that did not run is said to be so, not passed.
     expect(target("REST streamed, 64 frames in one write (burst), req/s ≥ 0.5× bare proxy (keys off)")).toMatchObject({ value: null, pass: null });
