@@ -17,7 +17,7 @@ import { type ChatCompletionChunk, createLanguruClient } from "../client/index.j
 import type { AppRouter } from "../server/doors/trpc/routers/_app.js";
 import { MASTER_KEY, tempDir } from "./helpers/access.js";
 import { startBalancer } from "./helpers/balancer.js";
-import { type FakeUpstream, fail, type Json, startFakeUpstream, stream } from "./helpers/fake-upstream.js";
+import { type FakeUpstream, fail, type Json, ok, startFakeUpstream, stream } from "./helpers/fake-upstream.js";
 import { killProcesses, type ServerProcess, startProcess } from "./helpers/process.js";
 import { startTcpProxy } from "./helpers/tcp-proxy.js";
 
@@ -207,6 +207,26 @@ describe.skipIf(!REDIS_URL)("replicas sharing Redis", () => {
     await expect(follow(trpcClient(b.url), { id: "gen-00000000-0000-4000-8000-000000000000" })).rejects.toMatchObject({
       data: { error: { code: "generation_not_found" } },
     });
+  });
+
+  it("shares how long an upstream asked to be left alone: a 429's retry-after cools the deployment for that long on both", async () => {
+    upstream.otherwise(fail(429, "slow down", { headers: { "retry-after": "1" } }));
+    const body = { model: "slow", messages: [{ role: "user", content: "hi" }] };
+    const post = (url: string) =>
+      fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    for (const url of [a.url, b.url, a.url]) expect((await post(url)).status).toBe(429);
+    const state = async (url: string) => {
+      const res = (await (await fetch(`${url}/languru/deployments`)).json()) as { data: Array<{ id: string; state: string }> };
+      return res.data.find((d) => d.id === "fake/slow")?.state;
+    };
+    await expect.poll(() => state(b.url), { timeout: 900 }).toBe("cooling");
+    const cooling = await post(b.url);
+    expect(cooling.status).toBe(503);
+    expect(cooling.headers.get("retry-after")).toBe("1");
+    upstream.otherwise(ok());
+    await new Promise((r) => setTimeout(r, 1_100));
+    // Not the 30 s cooldown of the config: B probes after the second the upstream asked for.
+    expect((await post(b.url)).status).toBe(200);
   });
 
   it("shares cooldown: failures on A and B together cool the deployment on both", async () => {

@@ -1,6 +1,8 @@
 /**
  * Cooldown: a deployment that keeps failing is taken out of rotation for a while, then probed
- * again with one request; a success brings it back, a failure cools it down again.
+ * again with one request; a success brings it back, a failure cools it down again. "A while" is
+ * the policy's `cooldownMs`, or less when the failure that started it said when to come back
+ * (a 429 or 503 with `retry-after`): a one-second throttle must not become a 30-second outage.
  */
 import type { CooldownSettings } from "../config.js";
 
@@ -26,13 +28,13 @@ export class DeploymentHealth {
   /** `share` hears this replica's own outcomes (to publish them); `observe` applies other replicas' ones. */
   constructor(
     private policy: CooldownSettings,
-    private readonly share: (event: HealthEvent) => void = () => undefined,
+    private readonly share: (event: HealthEvent, hintMs: number | null) => void = () => undefined,
   ) {}
 
   /** Applies an outcome another replica saw, so a deployment failing there cools down here too. */
-  observe(event: HealthEvent, now = Date.now()): void {
+  observe(event: HealthEvent, now = Date.now(), hintMs: number | null = null): void {
     if (event === "success") this.reset();
-    else this.record(now);
+    else this.record(now, hintMs);
   }
 
   /** True while the deployment is out of rotation. */
@@ -63,13 +65,16 @@ export class DeploymentHealth {
     // Only a change is news: a healthy deployment's every success would flood the other replicas.
     const changed = this.failures > 0 || this.cooldownUntil !== 0;
     this.reset();
-    if (changed) this.share("success");
+    if (changed) this.share("success", null);
   }
 
-  /** A call failed in a way that says something about the deployment (not the caller); true when that started a cooldown. */
-  failure(now = Date.now()): boolean {
-    const started = this.record(now);
-    this.share("failure");
+  /**
+   * A call failed in a way that says something about the deployment (not the caller); true when
+   * that started a cooldown. `hintMs`: how long the upstream asked to be left alone, if it did.
+   */
+  failure(now = Date.now(), hintMs: number | null = null): boolean {
+    const started = this.record(now, hintMs);
+    this.share("failure", hintMs);
     return started;
   }
 
@@ -80,12 +85,13 @@ export class DeploymentHealth {
     this.probeInFlight = false;
   }
 
-  private record(now: number): boolean {
+  private record(now: number, hintMs: number | null): boolean {
     this.failures++;
     this.probeInFlight = false;
     if (!this.probing && this.failures < this.policy.failures) return false;
     const started = !this.cooling(now);
-    this.cooldownUntil = now + this.policy.cooldownMs;
+    // The upstream's hint can shorten the cooldown, never lengthen it (an upstream cannot take itself out for a day).
+    this.cooldownUntil = now + (hintMs === null ? this.policy.cooldownMs : Math.min(hintMs, this.policy.cooldownMs));
     this.probing = false;
     return started;
   }

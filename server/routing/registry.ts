@@ -94,7 +94,8 @@ export function createModelRegistry(config: Config, options: RegistryOptions = {
       const carried = carry.get(id);
       carried?.health.adopt(config.routing.cooldown);
       const load = carried?.load ?? { inFlight: 0 };
-      const health = carried?.health ?? new DeploymentHealth(config.routing.cooldown, shared ? (event) => shared.publish(id, event) : undefined);
+      const health =
+        carried?.health ?? new DeploymentHealth(config.routing.cooldown, shared ? (event, hintMs) => shared.publish(id, event, hintMs) : undefined);
       if (shared) registrations.set(id, shared.register(id, health));
       d = { id, provider, upstreamModel, weight, load, health, active };
       deploymentsById.set(id, d);

@@ -25,7 +25,7 @@ import { CallerAbortedError } from "./caller-aborted.js";
 import type { Deployment } from "./deployment.js";
 import { encodeRequest } from "./encode.js";
 import type { ModelRegistry, RoutedModel } from "./registry.js";
-import { isContextWindowError, isRetryable, isUpstreamFault, retryDelayMs } from "./retry-policy.js";
+import { isContextWindowError, isRetryable, isUpstreamFault, retryAfterMs, retryDelayMs } from "./retry-policy.js";
 import { attemptLimits } from "./timers.js";
 
 /** Which deployment answered, after how many tries. */
@@ -146,7 +146,7 @@ async function route<T>(registry: ModelRegistry, request: ChatCompletionRequest,
         if (!(error instanceof CallerAbortedError)) upstreamFailed(record, deployment.id, error);
       }
       if (!isUpstreamFault(error)) deployment.health.release();
-      else if (deployment.health.failure()) cooldownStarted(record, deployment.id);
+      else if (deployment.health.failure(Date.now(), retryAfterMs(error.headers))) cooldownStarted(record, deployment.id);
       if (error instanceof CallerAbortedError) throw error;
       if (isContextWindowError(error)) {
         lastError = error;

@@ -13,8 +13,8 @@ import type { DeploymentHealth, HealthEvent } from "./health.js";
 
 /** Publishes this replica's outcomes and routes the others' to the registered deployments. */
 export interface SharedHealth {
-  /** Tells the other replicas what a call to `deployment` did here. */
-  publish(deployment: string, event: HealthEvent): void;
+  /** Tells the other replicas what a call to `deployment` did here (and how long the upstream asked to be left alone, if it did). */
+  publish(deployment: string, event: HealthEvent, hintMs?: number | null): void;
   /**
    * Applies other replicas' events for `deployment` to `health` until the returned function is
    * called. The latest registration wins (as after a reload); releasing one that a later
@@ -48,13 +48,13 @@ export function createSharedHealth(options: SharedHealthOptions): SharedHealth {
     if (from !== channel) return;
     const event = parse(message);
     if (!event || event.replica === replica) return;
-    registered.get(event.deployment)?.health.observe(event.event);
+    registered.get(event.deployment)?.health.observe(event.event, Date.now(), event.hintMs);
   });
   subscriber.subscribe(channel).catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, "cannot subscribe to shared deployment health"));
 
   return {
-    publish(deployment, event) {
-      redis.publish(channel, JSON.stringify({ replica, deployment, event })).catch(() => undefined);
+    publish(deployment, event, hintMs = null) {
+      redis.publish(channel, JSON.stringify(hintMs === null ? { replica, deployment, event } : { replica, deployment, event, hintMs })).catch(() => undefined);
     },
     register(deployment, health) {
       const entry = { health };
@@ -67,12 +67,14 @@ export function createSharedHealth(options: SharedHealthOptions): SharedHealth {
   };
 }
 
-function parse(message: string): { replica: string; deployment: string; event: HealthEvent } | null {
+function parse(message: string): { replica: string; deployment: string; event: HealthEvent; hintMs: number | null } | null {
   try {
     const parsed: unknown = JSON.parse(message);
     if (!isRecord(parsed) || typeof parsed.replica !== "string" || typeof parsed.deployment !== "string") return null;
     if (parsed.event !== "failure" && parsed.event !== "success") return null;
-    return { replica: parsed.replica, deployment: parsed.deployment, event: parsed.event };
+    // The health's own bound (the cooldown) caps it; anything but a non-negative number is no hint.
+    const hintMs = typeof parsed.hintMs === "number" && Number.isFinite(parsed.hintMs) && parsed.hintMs >= 0 ? parsed.hintMs : null;
+    return { replica: parsed.replica, deployment: parsed.deployment, event: parsed.event, hintMs };
   } catch {
     return null;
   }
