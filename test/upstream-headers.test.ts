@@ -9,7 +9,7 @@ import OpenAI from "openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../server/config.js";
 import { createKey, startKeyedGateway, tempDir } from "./helpers/access.js";
-import { completion, startFakeUpstream, stream, type FakeUpstream } from "./helpers/fake-upstream.js";
+import { completion, fail, startFakeUpstream, stream, type FakeUpstream } from "./helpers/fake-upstream.js";
 import { sdk, startGateway, upstreamProvider, type TestGateway } from "./helpers/gateway.js";
 
 const UPSTREAM_HEADERS = {
@@ -102,6 +102,38 @@ describe("upstream response headers a client reads are relayed", () => {
       expect(res.headers.get("x-ratelimit-reset-tokens")).toBeNull();
       expect(res.headers.get("x-upstream-request-id")).toBe("req_upstream_42");
     });
+  });
+});
+
+describe("an upstream's error keeps the ids its support asks for", () => {
+  it.each([
+    [400, false, 400],
+    [429, false, 429],
+    [500, false, 502],
+    [400, true, 400],
+  ])(
+    "upstream %i (stream: %s) → %i with x-upstream-request-id and openai-processing-ms, nothing else of the upstream's",
+    async (status, streamed, expected) => {
+      const gateway = await gatewayWith();
+      upstream.otherwise(fail(status, "no", { headers: UPSTREAM_HEADERS }));
+      const res = await post(gateway, { model: "m1", stream: streamed });
+      expect(res.status).toBe(expected);
+      await res.arrayBuffer();
+      expect(res.headers.get("x-upstream-request-id")).toBe("req_upstream_42");
+      expect(res.headers.get("openai-processing-ms")).toBe("321");
+      expect(res.headers.get("x-internal-trace")).toBeNull();
+      // The gateway's own request id stays the client's.
+      expect(res.headers.get("x-request-id")).not.toBe("req_upstream_42");
+    },
+  );
+
+  it("the openai client reads it from the error it throws", async () => {
+    const gateway = await gatewayWith();
+    upstream.otherwise(fail(404, "no such model upstream", { headers: UPSTREAM_HEADERS }));
+    const client = new OpenAI({ baseURL: `${gateway.baseURL}/v1`, apiKey: "x", maxRetries: 0 });
+    const err = await client.chat.completions.create({ model: "m1", messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get("x-upstream-request-id")).toBe("req_upstream_42");
   });
 });
 

@@ -12,6 +12,7 @@
 import { LanguruError, ServiceUnavailableError, UpstreamError, errorFromStatus } from "../../shared/index.js";
 import { log } from "../log.js";
 import type { UpstreamErrorFields } from "./error-body.js";
+import { relayedUpstreamHeaders } from "./relayed-headers.js";
 
 const KEPT_HEADERS = ["retry-after", "retry-after-ms"];
 // An upstream's 4xx message is relayed, but not a page of it.
@@ -60,7 +61,10 @@ export function fromUpstreamError(err: unknown, provider: { name: string; secret
   if (err instanceof UpstreamUnreachableError) return hidden("is unreachable", causeMessage(err));
   if (err instanceof UpstreamAnswerError) {
     const { status, fields } = err;
-    const headers: Record<string, string> = {};
+    // The upstream's request id (and processing time) on every error: it is what its support asks for.
+    // Its rate limits are not: on an error the gateway's own would be missing, and the two read alike.
+    const ids = upstreamIds(err.headers);
+    const headers: Record<string, string> = { ...ids };
     for (const name of KEPT_HEADERS) {
       const value = err.headers[name];
       if (value) headers[name] = value;
@@ -85,7 +89,7 @@ export function fromUpstreamError(err: unknown, provider: { name: string; secret
     // A 5xx body often quotes internal URLs and versions: logged, never relayed. A 503's retry-after
     // is kept: the retry loop honours it, and it is good advice for the client too. A redirect (or
     // any status that is no error) is not an answer a chat call can give: the upstream is misconfigured.
-    if (status >= 500 || status < 400) return hidden(`failed (${status})`, err.message, status >= 500 ? headers : {});
+    if (status >= 500 || status < 400) return hidden(`failed (${status})`, err.message, status >= 500 ? headers : ids);
     return relayed(status, withoutStatus(fields.message, status) || `the upstream answered ${status} without an error message`);
   }
   return hidden("failed", err instanceof Error ? err.message : String(err));
@@ -151,4 +155,10 @@ function statusNamedBy(fields: UpstreamErrorFields): number {
   // Own keys only: an upstream's type of "constructor" must not find Object's.
   const named = (name: string | undefined) => (name !== undefined && Object.hasOwn(STATUS_OF_TYPE, name) ? STATUS_OF_TYPE[name] : undefined);
   return named(fields.type) ?? named(fields.code) ?? 502;
+}
+
+function upstreamIds(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(relayedUpstreamHeaders(headers))) if (!name.startsWith("x-ratelimit-")) out[name] = value;
+  return out;
 }
