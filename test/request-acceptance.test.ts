@@ -128,6 +128,19 @@ describe("integers beyond 2^53 reach the upstream as the same digits", () => {
     expect(status).toBe(400);
     expect(JSON.parse(text).error.param).toBe("seed");
   });
+
+  it.each([
+    ["n", "99999999999999999999", /^Invalid value for 'n': Too big: expected int to be <=9007199254740991$/],
+    ["max_tokens", "-99999999999999999999", /^Invalid value for 'max_tokens': Too small: expected int to be >=-9007199254740991$/],
+    ["top_logprobs", "18446744073709551615", /^Invalid value for 'top_logprobs': Too big/],
+  ])("where only a number fits, %s: %s is a 400 that says it is out of range, in the words a 1e21 gets", async (field, digits, message) => {
+    const { status, text } = await post(`{"model":"m","messages":[{"role":"user","content":"hi"}],"${field}":${digits}}`);
+    expect(status).toBe(400);
+    const { error } = JSON.parse(text);
+    expect(error.param).toBe(field);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain("JsonInteger");
+  });
 });
 
 describe("bodies the size of real multimodal requests", () => {

@@ -9,7 +9,23 @@
  * Floats (`1.5e300`) and exponents stay numbers: JSON gives them no exact integer to keep.
  */
 import { randomUUID } from "node:crypto";
+import { z } from "zod";
 import { JsonInteger } from "../../shared/json-integer.js";
+
+/**
+ * The wrapper is ours, not the client's: where only a number fits (`n`, `max_tokens`...), zod would
+ * say "expected number, received JsonInteger" of an integer the client did send. It is out of
+ * range, and is told so in the words zod gives a `1e21` there. Set for this process's zod, where
+ * these wrappers are made (the client package never makes one, so it sets nothing of its users').
+ */
+z.config({
+  customError: (issue) => {
+    if (issue.code !== "invalid_type" || !(issue.input instanceof JsonInteger)) return undefined;
+    return issue.input.digits.startsWith("-")
+      ? `Too small: expected int to be >=${Number.MIN_SAFE_INTEGER}`
+      : `Too big: expected int to be <=${Number.MAX_SAFE_INTEGER}`;
+  },
+});
 
 const MAYBE_UNSAFE = /\d{16}/;
 // A whole integer token: not after a digit, sign, dot or exponent, not followed by a fraction or exponent.
