@@ -5,7 +5,7 @@
  * every door. Errors are OpenAI error bodies, as the REST door sends them.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { LanguruError, NotFoundError, ServiceUnavailableError, fromZodError } from "../../../shared/index.js";
+import { type FinishReason, LanguruError, NotFoundError, ServiceUnavailableError, fromZodError } from "../../../shared/index.js";
 import { keyFromHeaders, type Access, type Caller } from "../../access/index.js";
 import type { ChatService } from "../../chat/service.js";
 import type { RequestRecord } from "../../observability/request.js";
@@ -17,6 +17,7 @@ import { asLanguruError, sendError, sendJson } from "../openai/respond.js";
 import { openEvents } from "./events.js";
 import { chatRequestOf } from "./request.js";
 import { assistantTurn, finished, inProgress, newId, outputOf } from "./response.js";
+import { firstChoice } from "./upstream-message.js";
 import { ownerOf, type ResponseStore } from "./store.js";
 import { writeResponseEvents, type StreamFailure } from "./stream.js";
 import { ResponsesRequest, type ResponseObject } from "./types.js";
@@ -71,7 +72,8 @@ export function createResponsesHandler(options: ResponsesDoorOptions) {
       if (!res.destroyed) res.end();
     } else {
       const { value, route, headers, upstreamHeaders } = await chat.complete(chatRequest, call);
-      const finishReason = value.choices[0]?.finish_reason ?? null;
+      const reason = firstChoice(value.choices)?.finish_reason;
+      const finishReason = typeof reason === "string" ? (reason as FinishReason) : null;
       const incomplete = finishReason === "length" || finishReason === "content_filter";
       const response = await keep(finished(base, outputOf(value, incomplete), finishReason, value.usage));
       sendJson(res, 200, response, servedHeaders({ route, headers, upstreamHeaders }));

@@ -4,8 +4,10 @@
  * API has no `n`): reasoning text, then the message, then the function calls, as output items.
  */
 import { randomBytes } from "node:crypto";
-import type { ChatCompletion, ChatMessage, FinishReason, Usage } from "../../../shared/index.js";
+import { type ChatCompletion, type ChatMessage, type FinishReason, isRecord } from "../../../shared/index.js";
+import { tokenCount, upstreamUsage } from "../../providers/upstream-usage.js";
 import type { OutputFunctionCall, OutputItem, OutputMessage, OutputReasoning, ResponseObject, ResponseUsage, ResponsesRequest } from "./types.js";
+import { firstChoice, readMessage } from "./upstream-message.js";
 
 /** An unguessable id with a prefix (`resp_`, `msg_`, `fc_`, `rs_`): with keys off it is all that guards a stored response. */
 export function newId(prefix: string): string {
@@ -56,7 +58,7 @@ export function inProgress(context: ResponseContext): ResponseObject {
 }
 
 /** The finished response: its output, why it stopped, and the usage. */
-export function finished(base: ResponseObject, output: OutputItem[], finishReason: FinishReason | null, usage: Usage | null | undefined): ResponseObject {
+export function finished(base: ResponseObject, output: OutputItem[], finishReason: FinishReason | null, usage: unknown): ResponseObject {
   const incomplete = finishReason === "length" ? "max_output_tokens" : finishReason === "content_filter" ? "content_filter" : null;
   return {
     ...base,
@@ -73,23 +75,21 @@ export function failed(base: ResponseObject, output: OutputItem[], error: { code
   return { ...base, status: "failed", error, output };
 }
 
-/** A whole completion's output items. */
+/** A whole completion's output items (its message read in any shape an upstream sends, `upstream-message.ts`). */
 export function outputOf(completion: ChatCompletion, incomplete: boolean): OutputItem[] {
-  const message = completion.choices[0]?.message;
-  if (!message) return [];
+  const choice = firstChoice(isRecord(completion) ? completion.choices : undefined);
+  if (!choice || !isRecord(choice.message)) return [];
+  const message = readMessage(choice.message);
   const status = incomplete ? "incomplete" : "completed";
   const items: OutputItem[] = [];
-  const reasoning = message.reasoning_content ?? message.reasoning;
-  if (reasoning) items.push(reasoningItem(reasoning, status));
+  if (message.reasoning) items.push(reasoningItem(message.reasoning, status));
   if (message.content || message.refusal) {
     const item = messageItem(status);
     if (message.content) item.content.push(outputText(message.content));
     if (message.refusal) item.content.push({ type: "refusal", refusal: message.refusal });
     items.push(item);
   }
-  for (const call of message.tool_calls ?? []) {
-    if (call.type === "function") items.push(functionCallItem(call.id, call.function.name, call.function.arguments, status));
-  }
+  for (const call of message.toolCalls) items.push(functionCallItem(call.id ?? newId("call"), call.name ?? "", call.arguments, status));
   return items;
 }
 
@@ -114,15 +114,20 @@ export function reasoningItem(text: string, status: OutputReasoning["status"]): 
 }
 
 /** Chat usage in the Responses API's names, as `{ usage }`; nothing when the upstream sent none (the spec has no null usage). */
-export function usageOf(usage: Usage | null | undefined): { usage?: ResponseUsage } {
-  if (!usage) return {};
+export function usageOf(usage: unknown): { usage?: ResponseUsage } {
+  // Counts only (upstream-usage.ts): an upstream's `-1` or `"9"` is no usage.
+  const counted = upstreamUsage(usage);
+  if (!counted || !isRecord(usage)) return {};
+  const details = isRecord(usage.completion_tokens_details) ? usage.completion_tokens_details : {};
+  const total = tokenCount(usage.total_tokens);
   return {
     usage: {
-      input_tokens: usage.prompt_tokens,
-      input_tokens_details: { cached_tokens: usage.prompt_tokens_details?.cached_tokens ?? 0, cache_write_tokens: 0 },
-      output_tokens: usage.completion_tokens,
-      output_tokens_details: { reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0 },
-      total_tokens: usage.total_tokens,
+      input_tokens: counted.promptTokens,
+      input_tokens_details: { cached_tokens: counted.cachedTokens ?? 0, cache_write_tokens: 0 },
+      output_tokens: counted.completionTokens,
+      output_tokens_details: { reasoning_tokens: tokenCount(details.reasoning_tokens) ?? 0 },
+      // Required by the spec; some upstreams leave it out.
+      total_tokens: total ?? counted.promptTokens + counted.completionTokens,
     },
   };
 }

@@ -4,9 +4,10 @@
  * `.done` events and `output_item.done`, and last `response.completed` (or `.incomplete`). An error
  * after the stream started is an `error` event followed by `response.failed`.
  */
-import type { ChatCompletionChunk, FinishReason, Usage } from "../../../shared/index.js";
+import { type ChatCompletionChunk, type FinishReason, isRecord } from "../../../shared/index.js";
 import type { EventWriter } from "./events.js";
-import { failed, finished, functionCallItem, messageItem, outputText, reasoningItem } from "./response.js";
+import { failed, finished, functionCallItem, messageItem, newId, outputText, reasoningItem } from "./response.js";
+import { firstChoice, type ReadToolCall, readMessage } from "./upstream-message.js";
 import type { OutputFunctionCall, OutputItem, OutputMessage, OutputReasoning, ResponseObject } from "./types.js";
 
 /** The item being written: its index in `output`, and for a message the kind of its open part. */
@@ -38,7 +39,7 @@ export async function writeResponseEvents(
   const output: OutputItem[] = [];
   let open: Open | null = null;
   let finishReason: FinishReason | null = null;
-  let usage: Usage | null | undefined;
+  let usage: unknown;
   let calls = 0;
 
   const item = (fields: { index: number; item: OutputItem }) => ({ item_id: fields.item.id, output_index: fields.index });
@@ -123,16 +124,16 @@ export async function writeResponseEvents(
       ? events.send("response.output_text.delta", { ...item(current), content_index: current.item.content.length, delta, logprobs: [] })
       : events.send("response.refusal.delta", { ...item(current), content_index: current.item.content.length, delta });
 
-  const call = async (delta: NonNullable<ChatCompletionChunk["choices"][number]["delta"]["tool_calls"]>[number]) => {
+  const call = async (delta: ReadToolCall) => {
     // Mistral sends no index (one call per chunk): a call id starts a new call, its absence continues the open one.
     const toolIndex = delta.index ?? (open?.kind === "call" && !delta.id ? open.toolIndex : calls);
     let current = open?.kind === "call" && open.toolIndex === toolIndex ? open : null;
     if (!current) {
-      const fresh = functionCallItem(delta.id ?? `call_${output.length}`, delta.function?.name ?? "", "", "in_progress");
+      const fresh = functionCallItem(delta.id ?? newId("call"), delta.name ?? "", "", "in_progress");
       calls += 1;
       current = await openItem({ kind: "call", index: output.length, item: fresh, toolIndex });
-    } else if (delta.function?.name && !current.item.name) current.item.name = delta.function.name;
-    const args = delta.function?.arguments;
+    } else if (delta.name && !current.item.name) current.item.name = delta.name;
+    const args = delta.arguments;
     if (args) {
       current.item.arguments += args;
       await events.send("response.function_call_arguments.delta", { ...item(current), delta: args });
@@ -144,16 +145,17 @@ export async function writeResponseEvents(
   try {
     for await (const chunk of chunks) {
       if (events.gone) return;
-      if (chunk.usage) usage = chunk.usage;
-      const choice = chunk.choices.find((c) => c.index === 0);
+      // Any shape an upstream sends (upstream-message.ts): a usage-only chunk has no `choices`, a finish chunk may have no `delta`.
+      if (!isRecord(chunk)) continue;
+      if (chunk.usage != null) usage = chunk.usage;
+      const choice = firstChoice(chunk.choices);
       if (!choice) continue;
-      const delta = choice.delta;
-      const thought = delta.reasoning_content ?? delta.reasoning;
-      if (thought) await reasoning(thought);
+      const delta = readMessage(choice.delta);
+      if (delta.reasoning) await reasoning(delta.reasoning);
       if (delta.content) await text("output_text", delta.content);
       if (delta.refusal) await text("refusal", delta.refusal);
-      for (const toolCall of delta.tool_calls ?? []) await call(toolCall);
-      if (choice.finish_reason) finishReason = choice.finish_reason;
+      for (const toolCall of delta.toolCalls) await call(toolCall);
+      if (typeof choice.finish_reason === "string") finishReason = choice.finish_reason as FinishReason;
     }
   } catch (err) {
     if (events.gone) return;
