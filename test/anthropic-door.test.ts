@@ -257,6 +257,35 @@ describe("translation to an OpenAI-compatible upstream", () => {
     ]);
   });
 
+  it("a tool call the upstream gave no id gets a unique, non-empty tool_use id, whole and streamed, turn after turn", async () => {
+    const tools: Anthropic.Tool[] = [{ name: "lookup", input_schema: { type: "object" } }];
+    const ask = { model: "gpt-x", max_tokens: 100, tools, messages: [{ role: "user" as const, content: "find" }] };
+    const ids: string[] = [];
+    for (let turn = 0; turn < 2; turn++) {
+      upstream.script(
+        completion({
+          choices: [
+            {
+              index: 0,
+              message: { role: "assistant", content: null, tool_calls: [{ type: "function", function: { name: "lookup", arguments: "{}" } }] },
+              finish_reason: "tool_calls",
+            },
+          ],
+        }),
+      );
+      const whole = await client.messages.create(ask);
+      expectAnthropicShape("Message", whole);
+      upstream.script(
+        stream([chunk({ tool_calls: [{ index: 0, type: "function", function: { name: "lookup", arguments: "{}" } }] }), chunk({}, "tool_calls")]),
+      );
+      const streamed = await client.messages.stream(ask).finalMessage();
+      for (const message of [whole, streamed]) for (const block of message.content) if (block.type === "tool_use") ids.push(block.id);
+    }
+    expect(ids).toHaveLength(4);
+    for (const id of ids) expect(id).toMatch(/^toolu_[a-zA-Z0-9_-]+$/);
+    expect(new Set(ids).size).toBe(4);
+  });
+
   it("tools streamed: tool_use blocks with input_json_delta, finalMessage() parses the input", async () => {
     upstream.script(
       stream([

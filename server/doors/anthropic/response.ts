@@ -72,7 +72,16 @@ function thinkingBlocksOf(message: Record<string, unknown>): Block[] {
 
 function toolUseOf(call: unknown): Block | null {
   if (!isRecord(call) || !isRecord(call.function) || typeof call.function.name !== "string") return null;
-  return { type: "tool_use", id: typeof call.id === "string" ? call.id : "", name: call.function.name, input: toolInputOf(call.function.arguments) };
+  return { type: "tool_use", id: toolUseIdOf(call.id), name: call.function.name, input: toolInputOf(call.function.arguments) };
+}
+
+/**
+ * The upstream's call id, which the client sends back with the tool's result (so it must reach the
+ * upstream unchanged), or a fresh unique one when the upstream gave none: an empty id, or one
+ * reused turn after turn, would tie results to the wrong call.
+ */
+export function toolUseIdOf(id: unknown): string {
+  return typeof id === "string" && id !== "" ? id : `toolu_${randomBytes(12).toString("hex")}`;
 }
 
 /** A tool call's JSON arguments as the object Anthropic's `input` is; anything else is kept under `arguments`. */

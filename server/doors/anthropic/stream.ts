@@ -15,7 +15,7 @@
  * never asks for more); chunks are read defensively, whatever shape the upstream sent.
  */
 import { isRecord, type ChatCompletionChunk } from "../../../shared/index.js";
-import { messageIdOf, modelOf, stopOf, usageOf, type MessageUsage } from "./response.js";
+import { messageIdOf, modelOf, stopOf, toolUseIdOf, usageOf, type MessageUsage } from "./response.js";
 
 /** One stream event: its `type` is also its SSE event name. */
 export type StreamEvent = { type: string } & Record<string, unknown>;
@@ -119,7 +119,7 @@ export class MessageEvents {
       this.tools.set(key, index);
       this.lastTool = key;
       const name = typeof fn.name === "string" ? fn.name : "";
-      events.push(this.begin({ kind: "tool", key }, { type: "tool_use", id: id ?? `toolu_${index}`, name, input: {} }));
+      events.push(this.begin({ kind: "tool", key }, { type: "tool_use", id: toolUseIdOf(id), name, input: {} }));
     }
     const args = textOf(fn.arguments);
     if (args !== "") events.push({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: args } });
