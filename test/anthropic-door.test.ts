@@ -485,4 +485,13 @@ describe("count_tokens", () => {
     await client.messages.countTokens({ model: "gpt-x", messages: [{ role: "user", content: "x" }] });
     expect(upstream.calls.filter((c) => c.path === "/v1/chat/completions")).toHaveLength(0);
   });
+
+  it("a provider/model address that messages.create serves can be counted too", async () => {
+    const model = "fake/some-unlisted-model";
+    expect((await client.messages.create({ model, max_tokens: 10, messages: [{ role: "user", content: "x" }] })).type).toBe("message");
+    const counted = await client.messages.countTokens({ model, messages: [{ role: "user", content: "How many tokens?" }] });
+    expect(counted.input_tokens).toBeGreaterThan(0);
+    const unknown = await client.messages.countTokens({ model: "no-such-provider/x", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(NotFoundError);
+  });
 });

@@ -37,6 +37,8 @@ export interface ChatService {
   stream(request: ChatCompletionRequest, options: CallOptions): Promise<Served<AsyncIterable<ChatCompletionChunk>>>;
   /** Every routable model. */
   models(): Model[];
+  /** Whether a chat call for `name` would be routed: a listed model, an alias, or a `provider/model` address. */
+  routable(name: string): boolean;
   /** Health and load of every deployment. */
   deployments(): DeploymentSnapshot[];
   /** Resolves once model discovery had its first round. */
@@ -55,6 +57,14 @@ export function createChatService(config: Config, options: Pick<RegistryOptions,
     complete: (request, { signal, record, clientHeaders }) => routeCompletion(registry, request, { signal, record, clientHeaders }),
     stream: (request, { signal, observer, record, clientHeaders }) => routeStream(registry, request, { signal, observer, record, clientHeaders }),
     models: () => registry.list(),
+    routable(name) {
+      try {
+        registry.resolve(name);
+        return true;
+      } catch {
+        return false;
+      }
+    },
     deployments: () => registry.deployments(),
     ready: () => registry.ready,
     async reload(next) {

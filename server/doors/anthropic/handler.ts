@@ -12,7 +12,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { LanguruError, NotFoundError, fromZodError } from "../../../shared/index.js";
 import { keyFromHeaders, type Access, type Caller } from "../../access/index.js";
 import type { ChatService } from "../../chat/service.js";
-import { visibleModels } from "../../chat/visible-models.js";
 import type { RequestRecord } from "../../observability/request.js";
 import { rawMessageOf, withMessagesBody } from "../../providers/messages-body.js";
 import { servedHeaders } from "../served-headers.js";
@@ -80,7 +79,8 @@ export function createAnthropicHandler(options: AnthropicDoorOptions) {
     if (!parsed.success) throw fromZodError(parsed.error);
     const model = parsed.data.model;
     if (record) record.noted.model = model;
-    if (!visibleModels(chat.models(), access, caller).some((m) => m.id === model))
+    // Any model the messages route would serve (a `provider/model` address too), as far as the key may use it.
+    if (!chat.routable(model) || (access && caller && !access.allows(caller, model)))
       throw new NotFoundError(`The model '${model}' does not exist or you do not have access to it.`, { param: "model", code: "model_not_found" });
     sendJson(res, 200, await countTokens(parsed.data), withRequestId(COUNT_HEADER, record));
   };
