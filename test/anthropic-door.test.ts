@@ -6,6 +6,7 @@
  */
 import type Anthropic from "@anthropic-ai/sdk";
 import { APIError, BadRequestError, NotFoundError } from "@anthropic-ai/sdk";
+import { betaTool } from "@anthropic-ai/sdk/helpers/beta/json-schema";
 import type { MessageCreateParamsNonStreaming, MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../server/config.js";
@@ -463,6 +464,59 @@ describe("errors as the SDK's own classes", () => {
     const status = (err as APIError).status;
     expect(status).toBeGreaterThanOrEqual(500);
     expect((err as APIError).type).toBe(status === 503 ? "overloaded_error" : "api_error");
+  });
+});
+
+describe("message threads (the SDK's tool runner)", () => {
+  it("the tool runner's second turn reaches the upstream with the whole conversation: a continued thread is thread_not_found, and the SDK replays", async () => {
+    const weather = betaTool({
+      name: "weather",
+      description: "Weather of a city",
+      inputSchema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } as const,
+      run: async ({ city }) => `sunny in ${city}`,
+    });
+    upstream.script(
+      completion({
+        choices: [
+          {
+            index: 0,
+            message: {
+              role: "assistant",
+              content: null,
+              tool_calls: [{ id: "call_1", type: "function", function: { name: "weather", arguments: '{"city":"Paris"}' } }],
+            },
+            finish_reason: "tool_calls",
+          },
+        ],
+      }),
+      completion({ choices: [{ index: 0, message: { role: "assistant", content: "It is sunny." }, finish_reason: "stop" }] }),
+    );
+    const final = await client.beta.messages.toolRunner({
+      model: "gpt-x",
+      max_tokens: 100,
+      tools: [weather],
+      messages: [{ role: "user", content: "Weather in Paris?" }],
+    });
+    expect(final.content).toEqual([expect.objectContaining({ type: "text", text: "It is sunny." })]);
+    const calls = upstream.calls.filter((c) => c.path === "/v1/chat/completions");
+    expect(calls).toHaveLength(2);
+    const second = calls[1]!.body as { messages: Array<{ role: string; content?: unknown; tool_calls?: unknown[] }>; tools?: unknown[] };
+    expect(second.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool"]);
+    expect(second.messages[1]?.tool_calls).toHaveLength(1);
+    expect(second.tools).toHaveLength(1);
+    for (const call of calls) expect(call.body).not.toHaveProperty("thread");
+  });
+
+  it("a turn that continues a thread is a 404 in Anthropic's shape, with the code the SDK replays on", async () => {
+    const res = await postJson(gateway, "/v1/messages", {
+      model: "gpt-x",
+      max_tokens: 10,
+      thread: { type: "continue", previous_message_id: "msg_unknown" },
+      messages: [{ role: "user", content: "and then?" }],
+    });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ type: "error", error: { type: "not_found_error", details: { error_code: "thread_not_found" } } });
+    expect(upstream.calls.filter((c) => c.path === "/v1/chat/completions")).toHaveLength(0);
   });
 });
 

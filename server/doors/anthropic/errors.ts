@@ -23,6 +23,8 @@ const TYPES: Record<number, string> = {
   504: "timeout_error",
 };
 
+const DETAILED_CODES = new Set(["thread_not_found"]);
+
 /** Anthropic's error type for a status. */
 export function anthropicErrorType(status: number): string {
   return TYPES[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
@@ -30,7 +32,10 @@ export function anthropicErrorType(status: number): string {
 
 /** The Anthropic error body of an error. */
 export function anthropicErrorBody(error: LanguruError, requestId?: string): Record<string, unknown> {
-  const body: Record<string, unknown> = { type: "error", error: { type: anthropicErrorType(error.status), message: error.message } };
+  const inner: Record<string, unknown> = { type: anthropicErrorType(error.status), message: error.message };
+  // The codes Anthropic's SDKs act on (`error.details.error_code`): the thread a turn continues is unknown, so replay it.
+  if (error.code !== null && DETAILED_CODES.has(error.code)) inner.details = { error_code: error.code };
+  const body: Record<string, unknown> = { type: "error", error: inner };
   if (requestId) body.request_id = requestId;
   return body;
 }

@@ -9,7 +9,7 @@
  * and `anthropic-beta` are taken as sent (an Anthropic provider may forward them).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { LanguruError, NotFoundError, fromZodError } from "../../../shared/index.js";
+import { LanguruError, NotFoundError, fromZodError, isRecord } from "../../../shared/index.js";
 import { keyFromHeaders, type Access, type Caller } from "../../access/index.js";
 import type { ChatService } from "../../chat/service.js";
 import type { RequestRecord } from "../../observability/request.js";
@@ -54,7 +54,7 @@ export function createAnthropicHandler(options: AnthropicDoorOptions) {
   const { chat, access } = options;
 
   const messages: Handler = async (req, res, caller, record) => {
-    const body = await readJsonBody(req, options.bodyLimitBytes);
+    const body = withoutThread(await readJsonBody(req, options.bodyLimitBytes));
     const parsed = MessagesRequest.safeParse(body);
     if (!parsed.success) throw fromZodError(parsed.error);
     const request = parsed.data;
@@ -100,4 +100,22 @@ export function createAnthropicHandler(options: AnthropicDoorOptions) {
       sendAnthropicError(res, err, record);
     }
   };
+}
+
+/**
+ * Anthropic's message threads (`thread`, which the SDK's tool runner sends): the server keeps the
+ * conversation and a later turn sends only what is new. The gateway keeps none, so a turn that
+ * continues a thread is refused as Anthropic refuses one it lost (404, `thread_not_found`), on
+ * which the SDK replays the whole conversation; a turn that creates one is served as any other,
+ * with no `thread` passed on (an upstream would keep a thread nobody continues).
+ */
+function withoutThread(body: unknown): unknown {
+  if (!isRecord(body) || !("thread" in body)) return body;
+  const { thread, ...rest } = body;
+  if (isRecord(thread) && thread.type === "continue") {
+    throw new NotFoundError("This gateway keeps no message threads: send the whole conversation, with thread: { type: 'create' } or none.", {
+      code: "thread_not_found",
+    });
+  }
+  return rest;
 }
