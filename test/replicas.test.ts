@@ -209,16 +209,21 @@ describe.skipIf(!REDIS_URL)("replicas sharing Redis", () => {
     });
   });
 
+  // A chat call to one replica, and the shared deployment's state as one replica shows it.
+  const post = (url: string) =>
+    fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "slow", messages: [{ role: "user", content: "hi" }] }),
+    });
+  const state = async (url: string) => {
+    const res = (await (await fetch(`${url}/languru/deployments`)).json()) as { data: Array<{ id: string; state: string }> };
+    return res.data.find((d) => d.id === "fake/slow")?.state;
+  };
+
   it("shares how long an upstream asked to be left alone: a 429's retry-after cools the deployment for that long on both", async () => {
     upstream.otherwise(fail(429, "slow down", { headers: { "retry-after": "1" } }));
-    const body = { model: "slow", messages: [{ role: "user", content: "hi" }] };
-    const post = (url: string) =>
-      fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     for (const url of [a.url, b.url, a.url]) expect((await post(url)).status).toBe(429);
-    const state = async (url: string) => {
-      const res = (await (await fetch(`${url}/languru/deployments`)).json()) as { data: Array<{ id: string; state: string }> };
-      return res.data.find((d) => d.id === "fake/slow")?.state;
-    };
     await expect.poll(() => state(b.url), { timeout: 900 }).toBe("cooling");
     const cooling = await post(b.url);
     expect(cooling.status).toBe(503);
@@ -231,15 +236,8 @@ describe.skipIf(!REDIS_URL)("replicas sharing Redis", () => {
 
   it("shares cooldown: failures on A and B together cool the deployment on both", async () => {
     upstream.otherwise(fail(500, "upstream broke"));
-    const body = { model: "slow", messages: [{ role: "user", content: "hi" }] };
-    const post = (url: string) =>
-      fetch(`${url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     // Three failures in all (the threshold), split over the replicas: neither reached it alone.
     for (const url of [a.url, b.url, a.url]) expect((await post(url)).status).toBe(502);
-    const state = async (url: string) => {
-      const res = (await (await fetch(`${url}/languru/deployments`)).json()) as { data: Array<{ id: string; state: string }> };
-      return res.data.find((d) => d.id === "fake/slow")?.state;
-    };
     await expect.poll(() => state(b.url), { timeout: 2_000 }).toBe("cooling");
     await expect.poll(() => state(a.url), { timeout: 2_000 }).toBe("cooling");
     expect((await post(b.url)).status).toBe(503);
