@@ -2,7 +2,7 @@
  * Cooldown: a deployment that keeps failing is taken out of rotation for a while, then probed
  * again with one request; a success brings it back, a failure cools it down again. "A while" is
  * the policy's `cooldownMs`, or less when the failure that started it said when to come back
- * (a 429 or 503 with `retry-after`): a one-second throttle must not become a 30-second outage.
+ * (a 429, or an overloaded 503, with `retry-after`): a one-second throttle must not become a 30-second outage.
  */
 import type { CooldownSettings } from "../config.js";
 

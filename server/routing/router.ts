@@ -146,7 +146,7 @@ async function route<T>(registry: ModelRegistry, request: ChatCompletionRequest,
         if (!(error instanceof CallerAbortedError)) upstreamFailed(record, deployment.id, error);
       }
       if (!isUpstreamFault(error)) deployment.health.release();
-      else if (deployment.health.failure(Date.now(), retryAfterMs(error.headers))) cooldownStarted(record, deployment.id);
+      else if (deployment.health.failure(Date.now(), cooldownHint(error))) cooldownStarted(record, deployment.id);
       if (error instanceof CallerAbortedError) throw error;
       if (isContextWindowError(error)) {
         lastError = error;
@@ -182,6 +182,12 @@ function classify(err: unknown, signal: AbortSignal): LanguruError {
   if (err instanceof LanguruError) return err;
   log.error({ err }, "unexpected error during an upstream attempt");
   return new InternalError();
+}
+
+// A rate limit (429) or an overloaded upstream (503) that said when to come back is not broken, only
+// busy until then: that wait may shorten its cooldown. A failing upstream's retry-after does not.
+function cooldownHint(error: LanguruError): number | null {
+  return error.status === 429 || error.status === 503 ? retryAfterMs(error.headers) : null;
 }
 
 function unavailable(model: RoutedModel): ServiceUnavailableError {
