@@ -44,6 +44,7 @@ export interface Gateway {
 const EXPOSED_HEADERS = [
   "retry-after",
   "retry-after-ms",
+  "x-should-retry",
   ...["limit", "remaining", "reset"].flatMap((what) => [`x-ratelimit-${what}-requests`, `x-ratelimit-${what}-tokens`]),
   "x-languru-model",
   "x-languru-model-deployment",

@@ -92,11 +92,14 @@ export class RateLimitError extends LanguruError {
     super(429, message, { code: "rate_limit_exceeded", ...d });
   }
 }
-/** 429 `insufficient_quota`: the key's token or spend budget is used up; retrying will not help. */
+/**
+ * 429 `insufficient_quota`: the key's token or spend budget is used up; retrying will not help, so
+ * it says `x-should-retry: false`, which the openai and Anthropic SDKs honour instead of retrying a 429.
+ */
 export class InsufficientQuotaError extends LanguruError {
   override name = "InsufficientQuotaError";
   constructor(message: string, d: ErrorDetails = {}) {
-    super(429, message, { type: "insufficient_quota", code: "insufficient_quota", ...d });
+    super(429, message, { type: "insufficient_quota", code: "insufficient_quota", ...d, headers: { "x-should-retry": "false", ...d.headers } });
   }
 }
 /** 502: the upstream failed, answered 5xx or dropped the connection. */

@@ -219,7 +219,7 @@ export function createAccess(options: AccessOptions): Access {
       if (!hold) {
         await limiter.refund(key.id, key, estimate).catch(() => undefined);
         throw new InsufficientQuotaError(
-          `The API key ${key.id} has not enough budget left for this request's worst case (${worst.promptTokens} prompt + ${worst.completionTokens} completion tokens); lower 'max_tokens' or 'n', or ask an admin to raise the budget.`,
+          `The API key ${key.id} has not enough budget left for this request's worst case (${worst.promptTokens} prompt + ${worst.completionTokens} completion tokens); ask for fewer output tokens (max_tokens, max_completion_tokens, max_output_tokens) or fewer choices (n), or ask an admin to raise the budget.`,
         );
       }
       return { caller, model: request.model, estimate, startedAt, headers, hold };
