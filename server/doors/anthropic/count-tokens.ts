@@ -9,8 +9,6 @@ import { estimatePromptTokens, loadTokenizer } from "../../access/index.js";
 import { chatRequestOf } from "./request.js";
 import type { CountTokensRequest } from "./schema.js";
 
-/** The header that says how the count was made. */
-export const COUNT_HEADER = { "x-languru-token-count": "estimate" };
 
 /** Anthropic's count-tokens answer for a request. */
 export async function countTokens(request: CountTokensRequest): Promise<{ input_tokens: number }> {

@@ -14,11 +14,11 @@ import { keyFromHeaders, type Access, type Caller } from "../../access/index.js"
 import type { ChatService } from "../../chat/service.js";
 import type { RequestRecord } from "../../observability/request.js";
 import { rawMessageOf, withMessagesBody } from "../../providers/messages-body.js";
-import { servedHeaders } from "../served-headers.js";
+import { COUNT_HEADER, servedHeaders } from "../served-headers.js";
 import { abortOnLeave } from "../abort-on-leave.js";
 import { readJsonBody } from "../../http-body/read-json.js";
 import { sendJson } from "../openai/respond.js";
-import { COUNT_HEADER, countTokens } from "./count-tokens.js";
+import { countTokens } from "./count-tokens.js";
 import { sendAnthropicError, withRequestId } from "./errors.js";
 import { chatRequestOf } from "./request.js";
 import { messageOf } from "./response.js";

@@ -1,6 +1,6 @@
 /**
  * The OpenAI Responses door: `POST /v1/responses` (whole or streamed), `GET` and `DELETE
- * /v1/responses/{id}` for stored ones. It translates to the one chat service (request.ts) and back
+ * /v1/responses/{id}` for stored ones, `POST /v1/responses/input_tokens` for a count. It translates to the one chat service (request.ts) and back
  * (response.ts, stream.ts); keys, limits, budgets, routing and metering are the service's, as for
  * every door. Errors are OpenAI error bodies, as the REST door sends them.
  */
@@ -10,7 +10,7 @@ import { keyFromHeaders, type Access, type Caller } from "../../access/index.js"
 import type { ChatService } from "../../chat/service.js";
 import type { RequestRecord } from "../../observability/request.js";
 import { decodeSegment } from "../../lib/decode-segment.js";
-import { servedHeaders } from "../served-headers.js";
+import { COUNT_HEADER, servedHeaders } from "../served-headers.js";
 import { abortOnLeave } from "../abort-on-leave.js";
 import { readJsonBody } from "../../http-body/read-json.js";
 import { asLanguruError, sendError, sendJson } from "../openai/respond.js";
@@ -18,6 +18,7 @@ import { openEvents } from "./events.js";
 import { chatRequestOf } from "./request.js";
 import { assistantTurn, finished, inProgress, newId, outputOf } from "./response.js";
 import { firstChoice } from "./upstream-message.js";
+import { InputTokensRequest, countInputTokens } from "./input-tokens.js";
 import { ownerOf, type ResponseStore } from "./store.js";
 import { writeResponseEvents, type StreamFailure } from "./stream.js";
 import { ResponsesRequest, type ResponseObject } from "./types.js";
@@ -80,6 +81,26 @@ export function createResponsesHandler(options: ResponsesDoorOptions) {
     }
   };
 
+  const count: Handler = async (req, res, _id, caller, record) => {
+    const parsed = InputTokensRequest.safeParse(await readJsonBody(req, options.bodyLimitBytes));
+    if (!parsed.success) throw fromZodError(parsed.error);
+    const request = parsed.data;
+    const model = request.model;
+    if (model != null) {
+      if (record) record.noted.model = model;
+      // Any model the create route would serve, as far as the key may use it.
+      if (!chat.routable(model) || (access && caller && !access.allows(caller, model)))
+        throw new NotFoundError(`The model '${model.slice(0, 256)}' does not exist or you do not have access to it.`, {
+          param: "model",
+          code: "model_not_found",
+        });
+    }
+    const previousId = request.previous_response_id;
+    const previous = previousId ? await store.load(ownerOf(caller), previousId) : null;
+    if (previousId && !previous) throw new NotFoundError(`Previous response with id '${previousId}' not found.`, { param: "previous_response_id" });
+    sendJson(res, 200, await countInputTokens(request, previous?.history ?? []), COUNT_HEADER);
+  };
+
   const retrieve: Handler = async (req, res, id, caller) => {
     if (new URL(req.url ?? "/", "http://x").searchParams.get("stream") === "true") {
       throw new LanguruError(400, "Streaming a stored response again is not supported by Languru.", { param: "stream", code: "unsupported_parameter" });
@@ -102,6 +123,7 @@ export function createResponsesHandler(options: ResponsesDoorOptions) {
 
   const routes: Array<{ method: string; path: RegExp; handle: Handler }> = [
     { method: "POST", path: /^\/(?:v1\/)?responses\/?$/, handle: create },
+    { method: "POST", path: /^\/(?:v1\/)?responses\/input_tokens\/?$/, handle: count },
     { method: "GET", path: /^\/(?:v1\/)?responses\/([^/]+)\/?$/, handle: retrieve },
     { method: "DELETE", path: /^\/(?:v1\/)?responses\/([^/]+)\/?$/, handle: remove },
     { method: "POST", path: /^\/(?:v1\/)?responses\/[^/]+\/cancel\/?$/, handle: unsupported("Cancelling a response (background mode)") },

@@ -38,8 +38,34 @@ export function chatRequestOf(request: ResponsesRequest, history: ChatMessage[])
   };
   for (const key of Object.keys(body)) if (body[key] === undefined) delete body[key];
   const parsed = ChatCompletionRequest.safeParse(body);
-  if (!parsed.success) throw fromZodError(parsed.error);
+  if (!parsed.success) throw inResponsesTerms(fromZodError(parsed.error));
   return { chat: parsed.data, turn };
+}
+
+// Where a Chat Completions field came from in the client's request: `[chat path, Responses path]`.
+const ORIGINS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^response_format\.json_schema(?=\.|$)/, "text.format"],
+  [/^response_format(?=\.|$)/, "text.format"],
+  [/^max_completion_tokens$/, "max_output_tokens"],
+  [/^verbosity$/, "text.verbosity"],
+  [/^reasoning_effort$/, "reasoning.effort"],
+  [/^(tools\[\d+\])\.function(?=\.|$)/, "$1"],
+  [/^tool_choice\.function(?=\.|$)/, "tool_choice"],
+  [/^messages(?:\[\d+\].*)?$/, "input"],
+];
+
+/**
+ * A refusal of the translated request, naming the field the client sent (`text.format.name`, not
+ * `response_format.json_schema.name`): the client never sent the Chat Completions fields.
+ */
+function inResponsesTerms(error: InvalidRequestError): InvalidRequestError {
+  const chatParam = error.param;
+  if (chatParam === null) return error;
+  const origin = ORIGINS.find(([chat]) => chat.test(chatParam));
+  if (!origin) return error;
+  const param = chatParam.replace(origin[0], origin[1]);
+  const message = error.message.replace(`'${chatParam}'`, `'${param}'`);
+  return new InvalidRequestError(message, { param, code: error.code });
 }
 
 function assertSupported(request: ResponsesRequest): void {
