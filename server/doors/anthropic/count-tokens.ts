@@ -9,7 +9,6 @@ import { estimatePromptTokens, loadTokenizer } from "../../access/index.js";
 import { chatRequestOf } from "./request.js";
 import type { CountTokensRequest } from "./schema.js";
 
-
 /** Anthropic's count-tokens answer for a request. */
 export async function countTokens(request: CountTokensRequest): Promise<{ input_tokens: number }> {
   // Loaded once per process (~0.5 s the first time; already loaded when keys are on).
