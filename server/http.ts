@@ -14,7 +14,7 @@ import { servePlayground } from "./playground.js";
 import { meterChat } from "./chat/metering.js";
 import { createChatService } from "./chat/service.js";
 import { createStreamTickets } from "./chat/stream-tickets.js";
-import { createAnthropicHandler, isAnthropicPath, sendAnthropicError } from "./doors/anthropic/index.js";
+import { createAnthropicHandler, isAnthropicRequest, sendAnthropicError } from "./doors/anthropic/index.js";
 import type { Config } from "./config.js";
 import { createContextFactory, type Services } from "./doors/trpc/context.js";
 import { log } from "./log.js";
@@ -123,10 +123,10 @@ export function createGateway(config: Config): Gateway {
     const refused = guardBody(req, res, bodyTimeouts, bodyBudget);
     corsMiddleware(req, res, () => {
       const path = req.url ?? "/";
-      if (refused && isAnthropicPath(path)) return ops.track(req, res, "anthropic", (record) => sendAnthropicError(res, refused, record));
+      if (refused && isAnthropicRequest(req)) return ops.track(req, res, "anthropic", (record) => sendAnthropicError(res, refused, record));
       if (refused) return ops.track(req, res, "rest", (record) => sendError(res, refused, record));
       if (ops.serveOps(req, res)) return;
-      if (isAnthropicPath(path)) return ops.track(req, res, "anthropic", (record) => void anthropic(req, res, record));
+      if (isAnthropicRequest(req)) return ops.track(req, res, "anthropic", (record) => void anthropic(req, res, record));
       // tRPC's createContext finds the record by the request (recordOf).
       if (path === "/trpc" || path.startsWith("/trpc/")) return ops.track(req, res, "trpc", () => void trpc(req, res));
       if (servePlayground(req, res)) return;

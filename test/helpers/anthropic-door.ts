@@ -12,7 +12,7 @@ import { repoRoot } from "./spec.js";
 import type { TestGateway } from "./gateway.js";
 
 /** The vendored shapes' names. */
-export type AnthropicShape = "Message" | "ErrorResponse" | "CountTokensResponse" | "StreamEvent";
+export type AnthropicShape = "Message" | "ErrorResponse" | "CountTokensResponse" | "StreamEvent" | "ModelInfo" | "ModelList";
 
 const document = JSON.parse(readFileSync(path.resolve(repoRoot, "test", "spec", "anthropic-messages.json"), "utf8")) as Record<string, unknown>;
 const ajv = new Ajv2020({ strict: false, allErrors: true });

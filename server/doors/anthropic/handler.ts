@@ -1,5 +1,6 @@
 /**
- * The Anthropic Messages door: `POST /v1/messages` and `POST /v1/messages/count_tokens`, over the
+ * The Anthropic Messages door: `POST /v1/messages` and `POST /v1/messages/count_tokens`, and the
+ * Models API for Anthropic clients (`models.ts`), over the
  * one chat service (the same keys, limits, budgets, routing, metering, logs and metrics as the
  * other doors). It only translates: the request to a chat request (`request.ts`, carrying the
  * client's own body for an Anthropic deployment: `providers/messages-body.ts`), the answer to a
@@ -12,6 +13,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { LanguruError, NotFoundError, fromZodError, isRecord } from "../../../shared/index.js";
 import { keyFromHeaders, type Access, type Caller } from "../../access/index.js";
 import type { ChatService } from "../../chat/service.js";
+import { visibleModels } from "../../chat/visible-models.js";
+import { decodeSegment } from "../../lib/decode-segment.js";
 import type { RequestRecord } from "../../observability/request.js";
 import { rawMessageOf, withMessagesBody } from "../../providers/messages-body.js";
 import { COUNT_HEADER, servedHeaders } from "../served-headers.js";
@@ -19,6 +22,7 @@ import { abortOnLeave } from "../abort-on-leave.js";
 import { readJsonBody } from "../../http-body/read-json.js";
 import { sendJson } from "../openai/respond.js";
 import { countTokens } from "./count-tokens.js";
+import { modelInfoOf, modelPageOf } from "./models.js";
 import { sendAnthropicError, withRequestId } from "./errors.js";
 import { chatRequestOf } from "./request.js";
 import { messageOf } from "./response.js";
@@ -38,18 +42,25 @@ export interface AnthropicDoorOptions {
   pingMs?: number;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, caller: Caller | undefined, record: RequestRecord | undefined) => Promise<void>;
+type Handler = (req: IncomingMessage, res: ServerResponse, caller: Caller | undefined, record: RequestRecord | undefined, param: string) => Promise<void>;
 
 const MESSAGES = /^\/v1\/messages\/?$/;
 const COUNT_TOKENS = /^\/v1\/messages\/count_tokens\/?$/;
+const MODELS = /^\/v1\/models\/?$/;
+const MODEL = /^\/v1\/models\/([^/]+)\/?$/;
 
-/** Whether a request's path (query included) is one of this door's. */
-export function isAnthropicPath(url: string): boolean {
-  const path = url.split("?")[0] ?? "/";
-  return MESSAGES.test(path) || COUNT_TOKENS.test(path);
+/**
+ * Whether a request is this door's: the Messages paths, and the models paths when it speaks
+ * Anthropic (`anthropic-version`, which the Anthropic SDKs send on every request; the OpenAI
+ * clients' `GET /v1/models` goes on to the REST door).
+ */
+export function isAnthropicRequest(req: Pick<IncomingMessage, "url" | "headers">): boolean {
+  const path = (req.url ?? "/").split("?")[0] ?? "/";
+  if (MESSAGES.test(path) || COUNT_TOKENS.test(path)) return true;
+  return req.headers["anthropic-version"] !== undefined && (MODELS.test(path) || MODEL.test(path));
 }
 
-/** Returns the door's handler; call it only for a path `isAnthropicPath` accepts. */
+/** Returns the door's handler; call it only for a request `isAnthropicRequest` accepts. */
 export function createAnthropicHandler(options: AnthropicDoorOptions) {
   const { chat, access } = options;
 
@@ -85,17 +96,41 @@ export function createAnthropicHandler(options: AnthropicDoorOptions) {
     sendJson(res, 200, await countTokens(parsed.data), withRequestId(COUNT_HEADER, record));
   };
 
+  const visible = (caller: Caller | undefined) => visibleModels(chat.models(), access, caller);
+
+  const listModels: Handler = async (req, res, caller, record) => {
+    const page = modelPageOf(visible(caller), new URL(req.url ?? "/", "http://x").searchParams);
+    sendJson(res, 200, page, withRequestId({}, record));
+  };
+
+  const getModel: Handler = async (_req, res, caller, record, id) => {
+    const model = visible(caller).find((m) => m.id === id);
+    if (!model) throw new NotFoundError(`model: ${id.slice(0, 256)}`, { param: "model", code: "model_not_found" });
+    sendJson(res, 200, modelInfoOf(model), withRequestId({}, record));
+  };
+
+  const routes: Array<{ method: string; path: RegExp; handle: Handler }> = [
+    { method: "POST", path: MESSAGES, handle: messages },
+    { method: "POST", path: COUNT_TOKENS, handle: count },
+    { method: "GET", path: MODELS, handle: listModels },
+    { method: "GET", path: MODEL, handle: getModel },
+  ];
+
   return async function handleAnthropic(req: IncomingMessage, res: ServerResponse, record?: RequestRecord): Promise<void> {
     const path = (req.url ?? "/").split("?")[0]!;
     try {
-      if (req.method !== "POST") {
-        res.setHeader("allow", "POST");
+      const matching = routes.filter((r) => r.path.test(path));
+      // HEAD is GET without a body; node:http drops the body for it.
+      const method = req.method === "HEAD" ? "GET" : req.method;
+      const route = matching.find((r) => r.method === method);
+      if (!route) {
+        res.setHeader("allow", matching.map((r) => r.method).join(", "));
         throw new LanguruError(405, `Method ${req.method} is not allowed on ${path}.`, { code: "method_not_allowed" });
       }
       // Before the body is read, so an unauthenticated client cannot make the gateway read megabytes.
       const caller = access ? await access.authenticate(keyFromHeaders(req.headers)) : undefined;
       record?.noteCaller(caller);
-      await (COUNT_TOKENS.test(path) ? count : messages)(req, res, caller, record);
+      await route.handle(req, res, caller, record, decodeSegment(route.path.exec(path)?.[1] ?? ""));
     } catch (err) {
       sendAnthropicError(res, err, record);
     }
