@@ -12,12 +12,16 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string | null {
   return out === "" ? null : out;
 }
 
-/** The first issue of a zod error as a 400 with `param`. */
-export function fromZodError(error: z.ZodError): InvalidRequestError {
+/**
+ * The first issue of a zod error as a 400 with `param`; `rename` maps the checked field's path to
+ * the one the client sent, when the checked body is a translation of the client's.
+ */
+export function fromZodError(error: z.ZodError, rename: (param: string) => string = (param) => param): InvalidRequestError {
   const issue = error.issues[0];
   if (!issue) return new InvalidRequestError("invalid request body");
   const deepest = deepestIssue(issue);
-  const param = formatPath(deepest.path);
+  const path = formatPath(deepest.path);
+  const param = path === null ? null : rename(path);
   const message = param ? `Invalid value for '${param}': ${deepest.message}` : `Invalid request: ${deepest.message}`;
   return new InvalidRequestError(message, { param, code: param ? "invalid_value" : "invalid_request" });
 }

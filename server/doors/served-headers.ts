@@ -10,6 +10,3 @@ export function servedHeaders({ route, headers, upstreamHeaders }: Pick<Served<u
   const routed = { "x-languru-model": route.model, "x-languru-model-deployment": route.deployment, "x-languru-attempts": String(route.attempts) };
   return withUpstreamHeaders({ ...headers, ...routed }, upstreamHeaders);
 }
-
-/** The header on a token count (either door's) that says it is the gateway tokenizer's estimate, not the model's count. */
-export const COUNT_HEADER = { "x-languru-token-count": "estimate" };

@@ -1,7 +1,6 @@
 /**
- * The Anthropic Messages door: `POST /v1/messages` and `POST /v1/messages/count_tokens`, and the
- * Models API for Anthropic clients (`models.ts`), over the
- * one chat service (the same keys, limits, budgets, routing, metering, logs and metrics as the
+ * The Anthropic Messages door: `POST /v1/messages`, `POST /v1/messages/count_tokens` and, for
+ * Anthropic clients, the Models API (`models.ts`), over the one chat service (the same keys, limits, budgets, routing, metering, logs and metrics as the
  * other doors). It only translates: the request to a chat request (`request.ts`, carrying the
  * client's own body for an Anthropic deployment: `providers/messages-body.ts`), the answer to a
  * Message (`response.ts`) or to Anthropic's events (`stream.ts`, `sse.ts`), errors to Anthropic's
@@ -17,7 +16,8 @@ import { visibleModels } from "../../chat/visible-models.js";
 import { decodeSegment } from "../../lib/decode-segment.js";
 import type { RequestRecord } from "../../observability/request.js";
 import { rawMessageOf, withMessagesBody } from "../../providers/messages-body.js";
-import { COUNT_HEADER, servedHeaders } from "../served-headers.js";
+import { servedHeaders } from "../served-headers.js";
+import { COUNT_HEADER, assertCountable } from "../token-counts.js";
 import { abortOnLeave } from "../abort-on-leave.js";
 import { readJsonBody } from "../../http-body/read-json.js";
 import { sendJson } from "../openai/respond.js";
@@ -88,11 +88,7 @@ export function createAnthropicHandler(options: AnthropicDoorOptions) {
   const count: Handler = async (req, res, caller, record) => {
     const parsed = CountTokensRequest.safeParse(await readJsonBody(req, options.bodyLimitBytes));
     if (!parsed.success) throw fromZodError(parsed.error);
-    const model = parsed.data.model;
-    if (record) record.noted.model = model;
-    // Any model the messages route would serve (a `provider/model` address too), as far as the key may use it.
-    if (!chat.routable(model) || (access && caller && !access.allows(caller, model)))
-      throw new NotFoundError(`The model '${model}' does not exist or you do not have access to it.`, { param: "model", code: "model_not_found" });
+    assertCountable(chat, access, caller, parsed.data.model, record);
     sendJson(res, 200, await countTokens(parsed.data), withRequestId(COUNT_HEADER, record));
   };
 

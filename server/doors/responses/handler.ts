@@ -1,7 +1,7 @@
 /**
  * The OpenAI Responses door: `POST /v1/responses` (whole or streamed), `GET` and `DELETE
- * /v1/responses/{id}` for stored ones, `POST /v1/responses/input_tokens` for a count. It translates to the one chat service (request.ts) and back
- * (response.ts, stream.ts); keys, limits, budgets, routing and metering are the service's, as for
+ * /v1/responses/{id}` for stored ones, `POST /v1/responses/input_tokens` for a count. It translates
+ * to the one chat service (request.ts) and back (response.ts, stream.ts); keys, limits, budgets, routing and metering are the service's, as for
  * every door. Errors are OpenAI error bodies, as the REST door sends them.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -10,7 +10,8 @@ import { keyFromHeaders, type Access, type Caller } from "../../access/index.js"
 import type { ChatService } from "../../chat/service.js";
 import type { RequestRecord } from "../../observability/request.js";
 import { decodeSegment } from "../../lib/decode-segment.js";
-import { COUNT_HEADER, servedHeaders } from "../served-headers.js";
+import { servedHeaders } from "../served-headers.js";
+import { COUNT_HEADER, assertCountable } from "../token-counts.js";
 import { abortOnLeave } from "../abort-on-leave.js";
 import { readJsonBody } from "../../http-body/read-json.js";
 import { asLanguruError, sendError, sendJson } from "../openai/respond.js";
@@ -19,7 +20,7 @@ import { chatRequestOf } from "./request.js";
 import { assistantTurn, finished, inProgress, newId, outputOf } from "./response.js";
 import { firstChoice } from "./upstream-message.js";
 import { InputTokensRequest, countInputTokens } from "./input-tokens.js";
-import { ownerOf, type ResponseStore } from "./store.js";
+import { ownerOf, type Owner, type ResponseStore } from "./store.js";
 import { writeResponseEvents, type StreamFailure } from "./stream.js";
 import { ResponsesRequest, type ResponseObject } from "./types.js";
 
@@ -47,14 +48,20 @@ export function isResponsesPath(path: string): boolean {
 export function createResponsesHandler(options: ResponsesDoorOptions) {
   const { chat, access, store } = options;
 
+  // The stored response a request continues (`previous_response_id`), if it names one; a 404 if it is gone.
+  const previousOf = async (owner: Owner, id: string | null | undefined) => {
+    if (!id) return null;
+    const previous = await store.load(owner, id);
+    if (!previous) throw new NotFoundError(`Previous response with id '${id}' not found.`, { param: "previous_response_id" });
+    return previous;
+  };
+
   const create: Handler = async (req, res, _id, caller, record) => {
     const parsed = ResponsesRequest.safeParse(await readJsonBody(req, options.bodyLimitBytes));
     if (!parsed.success) throw fromZodError(parsed.error);
     const request = parsed.data;
     const owner = ownerOf(caller);
-    const previousId = request.previous_response_id;
-    const previous = previousId ? await store.load(owner, previousId) : null;
-    if (previousId && !previous) throw new NotFoundError(`Previous response with id '${previousId}' not found.`, { param: "previous_response_id" });
+    const previous = await previousOf(owner, request.previous_response_id);
     const { chat: chatRequest, turn } = chatRequestOf(request, previous?.history ?? []);
     const conversation = [...(previous?.history ?? []), ...turn];
     const base = inProgress({ id: newId("resp"), createdAt: Math.floor(Date.now() / 1000), request, store: request.store !== false });
@@ -85,19 +92,8 @@ export function createResponsesHandler(options: ResponsesDoorOptions) {
     const parsed = InputTokensRequest.safeParse(await readJsonBody(req, options.bodyLimitBytes));
     if (!parsed.success) throw fromZodError(parsed.error);
     const request = parsed.data;
-    const model = request.model;
-    if (model != null) {
-      if (record) record.noted.model = model;
-      // Any model the create route would serve, as far as the key may use it.
-      if (!chat.routable(model) || (access && caller && !access.allows(caller, model)))
-        throw new NotFoundError(`The model '${model.slice(0, 256)}' does not exist or you do not have access to it.`, {
-          param: "model",
-          code: "model_not_found",
-        });
-    }
-    const previousId = request.previous_response_id;
-    const previous = previousId ? await store.load(ownerOf(caller), previousId) : null;
-    if (previousId && !previous) throw new NotFoundError(`Previous response with id '${previousId}' not found.`, { param: "previous_response_id" });
+    if (request.model != null) assertCountable(chat, access, caller, request.model, record);
+    const previous = await previousOf(ownerOf(caller), request.previous_response_id);
     sendJson(res, 200, await countInputTokens(request, previous?.history ?? []), COUNT_HEADER);
   };
 

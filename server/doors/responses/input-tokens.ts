@@ -26,8 +26,8 @@ const ANY_MODEL = "count";
 
 /** Counts a validated request's input; `history` is the stored conversation it continues, if any. */
 export async function countInputTokens(request: z.output<typeof InputTokensRequest>, history: ChatMessage[]): Promise<InputTokens> {
-  // What only shapes the reply (streaming, storing, background mode) does not change the count.
-  const { stream: _stream, store: _store, background: _background, ...rest } = request;
+  // Background mode only changes how the reply is fetched (and would be refused as unsupported).
+  const { background: _background, ...rest } = request;
   const asked = { ...rest, model: request.model ?? ANY_MODEL, input: request.input ?? [] };
   const { chat } = chatRequestOf(asked, history);
   // Loaded once per process (~0.5 s the first time; already loaded when keys are on).

@@ -38,7 +38,7 @@ export function chatRequestOf(request: ResponsesRequest, history: ChatMessage[])
   };
   for (const key of Object.keys(body)) if (body[key] === undefined) delete body[key];
   const parsed = ChatCompletionRequest.safeParse(body);
-  if (!parsed.success) throw inResponsesTerms(fromZodError(parsed.error));
+  if (!parsed.success) throw fromZodError(parsed.error, responsesParamOf);
   return { chat: parsed.data, turn };
 }
 
@@ -55,17 +55,12 @@ const ORIGINS: ReadonlyArray<readonly [RegExp, string]> = [
 ];
 
 /**
- * A refusal of the translated request, naming the field the client sent (`text.format.name`, not
- * `response_format.json_schema.name`): the client never sent the Chat Completions fields.
+ * The field the client sent for a field of the translated request (`text.format.name` for
+ * `response_format.json_schema.name`), so a refusal names what the client can fix.
  */
-function inResponsesTerms(error: InvalidRequestError): InvalidRequestError {
-  const chatParam = error.param;
-  if (chatParam === null) return error;
+function responsesParamOf(chatParam: string): string {
   const origin = ORIGINS.find(([chat]) => chat.test(chatParam));
-  if (!origin) return error;
-  const param = chatParam.replace(origin[0], origin[1]);
-  const message = error.message.replace(`'${chatParam}'`, `'${param}'`);
-  return new InvalidRequestError(message, { param, code: error.code });
+  return origin ? chatParam.replace(origin[0], origin[1]) : chatParam;
 }
 
 function assertSupported(request: ResponsesRequest): void {
